@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
+
+/**
+ * Thrown when the environment does not describe a runnable configuration.
+ * Entry points print `message` as one line and exit(1): never a stack trace, never a crash loop.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^\d+$/, 'must be a whole number'),
+      v.transform(Number),
+      v.minValue(min, `must be at least ${min}`),
+      v.maxValue(max, `must be at most ${max}`),
+    ),
+    String(fallback),
+  );
+
+const flag = (fallback: 'on' | 'off') =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.picklist(['on', 'off', 'true', 'false', '1', '0'], 'must be on or off'),
+      v.transform((value) => ['on', 'true', '1'].includes(value)),
+    ),
+    fallback,
+  );
+
+const url = (protocols: string[]) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.url('must be a URL'),
+      v.check(
+        (value) => protocols.includes(new URL(value).protocol),
+        `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`,
+      ),
+    ),
+  );
+
+const list = v.optional(
+  v.pipe(
+    v.string(),
+    v.transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ),
+  '',
+);
+
+/** `points/seconds`, e.g. `10/60` allows 10 attempts per minute. */
+const rateLimit = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^\d+\/\d+$/, 'must look like points/seconds, e.g. 10/60'),
+      v.transform((value) => {
+        const [points, seconds] = value.split('/').map(Number) as [number, number];
+        return { points, durationSeconds: seconds };
+      }),
+      v.check(({ points, durationSeconds }) => points > 0 && durationSeconds > 0, 'must be positive'),
+    ),
+    fallback,
+  );
+
+export const EnvSchema = v.object({
+  NODE_ENV: v.optional(v.picklist(['development', 'production', 'test']), 'development'),
+  HOST: v.optional(v.string(), '0.0.0.0'),
+  PORT: integer(8080, 0, 65535),
+  LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './.data'),
+  PUBLIC_BASE_URL: v.optional(v.pipe(v.string(), v.url('must be a URL')), 'http://localhost:8080'),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DB_POOL_MAX: integer(10, 1, 1000),
+  DB_POOL_ACQUIRE_TIMEOUT_MS: integer(2000, 1, 60_000),
+  DB_STATEMENT_TIMEOUT_MS: integer(5000, 1, 600_000),
+
+  REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: v.optional(v.string(), 'sc:'),
+  REDIS_COMMAND_TIMEOUT_MS: integer(500, 1, 60_000),
+
+  SMTP_URL: url(['smtp:', 'smtps:']),
+  MAIL_FROM: v.optional(v.string(), 'SecureConnect <no-reply@localhost>'),
+
+  JWT_PRIVATE_KEY: v.optional(v.pipe(v.string(), v.includes('PRIVATE KEY', 'must be a PEM private key'))),
+  JWT_PUBLIC_KEY: v.optional(v.pipe(v.string(), v.includes('PUBLIC KEY', 'must be a PEM public key'))),
+  JWT_ISSUER: v.optional(v.pipe(v.string(), v.nonEmpty()), 'secureconnect'),
+  JWT_AUDIENCE: v.optional(v.pipe(v.string(), v.nonEmpty()), 'secureconnect-api'),
+  ACCESS_TOKEN_TTL_SECONDS: integer(900, 30, 900),
+  REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600, 60, 365 * 24 * 3600),
+
+  CORS_ORIGINS: list,
+  TRUST_PROXY: flag('off'),
+  BODY_LIMIT_BYTES: integer(1024 * 1024, 1024, 100 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: integer(10_000, 1, 300_000),
+  SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
+
+  RATE_LIMITS: flag('on'),
+  RATE_LIMIT_LOGIN: rateLimit('10/60'),
+  RATE_LIMIT_REGISTER: rateLimit('5/3600'),
+  RATE_LIMIT_RESEND_VERIFICATION: rateLimit('3/600'),
+  RATE_LIMIT_PASSWORD_RESET: rateLimit('5/3600'),
+  RATE_LIMIT_SEND_MESSAGE: rateLimit('30/10'),
+  RATE_LIMIT_PRESIGN: rateLimit('30/60'),
+  LOCKOUT_THRESHOLD: integer(5, 1, 100),
+  LOCKOUT_SECONDS: integer(15 * 60, 1, 24 * 3600),
+});
+
+export type Config = v.InferOutput<typeof EnvSchema>;
+
+/** Variables that may also be given as `NAME_FILE` (a mounted Docker/OpenFaaS secret). */
+const SECRET_NAMES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY'] as const;
+
+/** Resolves `NAME_FILE` indirections; the file wins only when `NAME` itself is unset. */
+function resolveSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const resolved: Record<string, string | undefined> = { ...env };
+  for (const name of Object.keys(env)) {
+    if (!name.endsWith('_FILE')) continue;
+    const target = name.slice(0, -'_FILE'.length);
+    if (!SECRET_NAMES.includes(target as (typeof SECRET_NAMES)[number]) || env[target] !== undefined) continue;
+    const path = env[name] as string;
+    try {
+      resolved[target] = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  for (const [key, value] of Object.entries(resolved)) {
+    if (value === '') delete resolved[key];
+  }
+  return resolved;
+}
+
+/**
+ * Validates the environment once at start-up.
+ *
+ * @example
+ * const config = loadConfig(); // throws ConfigError("PORT: must be a whole number (got \"abc\")")
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const source = resolveSecretFiles(env);
+  const known = Object.fromEntries(Object.keys(EnvSchema.entries).map((key) => [key, source[key]]));
+  const result = v.safeParse(EnvSchema, known);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const name = issue.path?.[0]?.key ?? 'configuration';
+  const shown = SECRET_NAMES.includes(name as (typeof SECRET_NAMES)[number])
+    ? ''
+    : ` (got ${JSON.stringify(issue.input)})`;
+  throw new ConfigError(`${String(name)}: ${issue.message}${shown}`);
+}
