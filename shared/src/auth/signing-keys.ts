@@ -1,0 +1,137 @@
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+} from 'jose';
+import { ConfigError } from '../config/env';
+
+/** The only signature algorithm access tokens use: EdDSA over Ed25519 (RFC 8037). */
+export const SIGNING_ALGORITHM = 'EdDSA';
+
+/**
+ * The key material a process holds. `privateKey` is present only where tokens are issued: the auth
+ * functions get it, every other function verifies with the public key alone.
+ */
+export interface SigningKeys {
+  publicKey: CryptoKey;
+  privateKey?: CryptoKey;
+  /** RFC 7638 JWK thumbprint of the public key, carried as the JWT `kid`. */
+  keyId: string;
+}
+
+export interface LoadSigningKeysOptions {
+  /** JWT_PRIVATE_KEY: PKCS#8 PEM. */
+  privateKeyPem?: string;
+  /** JWT_PUBLIC_KEY: SPKI PEM. */
+  publicKeyPem?: string;
+  /** DATA_DIR: where embedded mode keeps its generated key. */
+  dataDir: string;
+  /** True for processes that issue tokens; they fail at start-up rather than at the first login. */
+  needPrivateKey: boolean;
+}
+
+/** Where embedded mode persists its generated private key, relative to DATA_DIR. */
+export const EMBEDDED_KEY_FILE = join('keys', 'jwt-ed25519.pem');
+
+/**
+ * Loads the access-token keys from configuration, or — when neither JWT_PRIVATE_KEY nor
+ * JWT_PUBLIC_KEY is set (embedded mode) — from a key pair generated once under DATA_DIR, so tokens
+ * survive restarts and every process sharing DATA_DIR agrees. Throws ConfigError for anything an
+ * operator must fix.
+ */
+export async function loadSigningKeys(options: LoadSigningKeysOptions): Promise<SigningKeys> {
+  const { publicKeyPem, needPrivateKey } = options;
+  let privateKeyPem = options.privateKeyPem;
+  let privateKeySource = 'JWT_PRIVATE_KEY';
+  if (privateKeyPem === undefined && publicKeyPem === undefined) {
+    const path = join(options.dataDir, EMBEDDED_KEY_FILE);
+    privateKeyPem = await readOrCreateEmbeddedKey(path);
+    privateKeySource = `DATA_DIR: ${path}`;
+  }
+
+  if (privateKeyPem === undefined) {
+    if (needPrivateKey) {
+      throw new ConfigError('JWT_PRIVATE_KEY: required to issue tokens (only JWT_PUBLIC_KEY is set)');
+    }
+    const publicKey = await importPublicKey(publicKeyPem as string, 'JWT_PUBLIC_KEY');
+    return { publicKey, keyId: await thumbprint(publicKey) };
+  }
+
+  const privateKey = await importPrivateKey(privateKeyPem, privateKeySource);
+  // The private key stays non-extractable; the public half is derived from the PEM instead.
+  const derivedPublicKey = await importPublicKey(publicPemOf(privateKeyPem), privateKeySource);
+  const keyId = await thumbprint(derivedPublicKey);
+  if (publicKeyPem !== undefined) {
+    const givenPublicKey = await importPublicKey(publicKeyPem, 'JWT_PUBLIC_KEY');
+    if ((await thumbprint(givenPublicKey)) !== keyId) {
+      throw new ConfigError('JWT_PUBLIC_KEY: does not match JWT_PRIVATE_KEY');
+    }
+  }
+  return needPrivateKey
+    ? { publicKey: derivedPublicKey, privateKey, keyId }
+    : { publicKey: derivedPublicKey, keyId };
+}
+
+async function readOrCreateEmbeddedKey(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, error);
+  }
+  const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
+  const pem = await exportPKCS8(privateKey);
+  try {
+    await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+    // Written whole to a private temporary file, then hard-linked into place: link() fails if
+    // another process sharing DATA_DIR got there first, and nobody ever reads a half-written key.
+    const temporary = `${path}.${randomUUID()}.tmp`;
+    await writeFile(temporary, pem, { mode: 0o600, flag: 'wx' });
+    try {
+      await link(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(temporary);
+    }
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+function unreadable(path: string, error: unknown): ConfigError {
+  return new ConfigError(
+    `DATA_DIR: cannot read or create the signing key ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+  );
+}
+
+async function importPrivateKey(pem: string, source: string): Promise<CryptoKey> {
+  try {
+    return await importPKCS8(pem, SIGNING_ALGORITHM);
+  } catch {
+    throw new ConfigError(`${source}: must be an Ed25519 private key in PKCS#8 PEM form`);
+  }
+}
+
+async function importPublicKey(pem: string, source: string): Promise<CryptoKey> {
+  try {
+    return await importSPKI(pem, SIGNING_ALGORITHM, { extractable: true });
+  } catch {
+    throw new ConfigError(`${source}: must be an Ed25519 public key in SPKI PEM form`);
+  }
+}
+
+function publicPemOf(privateKeyPem: string): string {
+  return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+async function thumbprint(publicKey: CryptoKey): Promise<string> {
+  return calculateJwkThumbprint(await exportJWK(publicKey));
+}
