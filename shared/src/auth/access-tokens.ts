@@ -54,6 +54,16 @@ export class AccessTokens {
     this.#ttlSeconds = ttlSeconds;
   }
 
+  /** How long issued tokens live; also how long a revocation must be remembered. */
+  get ttlSeconds(): number {
+    return this.#ttlSeconds;
+  }
+
+  /** Whether this process holds the private key (only the auth functions do in production). */
+  get canIssue(): boolean {
+    return this.#keys.privateKey !== undefined;
+  }
+
   /** Signs an access token for a session. Only processes loaded with the private key can call it. */
   async issue({
     userId,

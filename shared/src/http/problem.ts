@@ -67,6 +67,7 @@ export class ProblemError extends Error {
       headers['retry-after'] = String(Math.max(1, Math.ceil(this.extra.retryAfterSeconds)));
     }
     if (this.status === 401) headers['www-authenticate'] = 'Bearer';
+    if (Array.isArray(this.extra.allow)) headers.allow = this.extra.allow.join(', ');
     return headers;
   }
 }

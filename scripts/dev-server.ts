@@ -1,0 +1,3 @@
+import { startDevServer } from './lib/dev-server';
+
+await startDevServer();

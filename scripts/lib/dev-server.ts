@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Scalar } from '@scalar/hono-api-reference';
+import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
+import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
+import { ROOT, loadFunctions } from './function-catalog';
+
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
+
+/**
+ * Every function in one process, under both addressings, plus `/openapi.json` and `/docs` —
+ * the embedded default of SPEC §4 when nothing is configured.
+ */
+export async function startDevServer(options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {}): Promise<BootedServer> {
+  const functions = await loadFunctions();
+  const document = buildOpenApiDocument(functions, { version: version ?? '0.0.0' });
+  return bootFunctions({
+    service: 'dev-server',
+    functions,
+    env: options.env,
+    handleSignals: options.handleSignals,
+    extend(app) {
+      app.get('/', (c) => c.json({ name: 'SecureConnect', docs: '/docs', openapi: '/openapi.json', health: '/healthz' }));
+      app.get('/openapi.json', (c) => c.json(document));
+      app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SecureConnect API' }));
+    },
+  });
+}

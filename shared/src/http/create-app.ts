@@ -1,0 +1,132 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
+import type { Platform } from '../platform/platform';
+import type { AppEnv } from './app-env';
+import { clientIp } from './client-info';
+import { type AnyFunction, requiredDependencies } from './define-function';
+import { problemErrorHandler, problemResponse } from './error-handler';
+import { ProblemError, forbidden, unauthorized } from './problem';
+import { requestLogging } from './request-logging';
+import { validateRequest } from './validation';
+
+export interface AppOptions {
+  platform: Platform;
+  functions: AnyFunction[];
+}
+
+function bearerToken(header: string | undefined): string {
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match?.[1]) throw unauthorized();
+  return match[1];
+}
+
+/** A regular expression for a manifest path, used only to answer 405 for a known path. */
+function pathPattern(path: string): RegExp {
+  const source = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
+  return new RegExp(`^(?:/function/[^/]+)?${source}/?$`);
+}
+
+function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): void {
+  const { config } = platform;
+  const route = new Hono<AppEnv>();
+  route.on(fn.method, fn.path, async function handleFunction(c) {
+    c.set('functionName', fn.name);
+    c.set('route', fn.path);
+    let auth: Awaited<ReturnType<Platform['authenticate']>> | undefined;
+    if (fn.auth !== 'public') {
+      auth = await platform.authenticate(bearerToken(c.req.header('authorization')));
+      c.set('userId', auth.userId);
+      if (fn.auth === 'admin' && auth.role !== 'admin') throw forbidden('This operation needs the admin role.');
+    }
+    const input = await validateRequest(c, fn.request);
+    const result = await fn.handle(input, {
+      platform,
+      auth,
+      requestId: c.get('requestId'),
+      ip: clientIp(c, config.TRUST_PROXY),
+      userAgent: c.req.header('user-agent'),
+      c,
+    });
+    if (fn.response.status === 204 || result === undefined) return c.body(null, fn.response.status);
+    return c.json(result as object, fn.response.status);
+  });
+  app.route('/', route);
+  app.route(`/function/${fn.name}`, route);
+}
+
+/**
+ * The app every function and the dev server run: request id, one log line and metrics per
+ * request, security headers, CORS for configured origins, a body-size limit, the global request
+ * timeout (504), problem+json for every failure, `/healthz`, `/readyz` and `/metrics`; each
+ * function answers under its public path and under `/function/<name>` (SPEC §3).
+ *
+ * @example
+ * const app = createApp({ platform, functions: [authLogin] });
+ * const res = await app.request('/v1/auth/login', { method: 'POST', body: '{}' });
+ */
+export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
+  const { config, logger, metrics } = platform;
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    requestId({
+      headerName: 'X-Request-Id',
+      generator: () => crypto.randomUUID(),
+      limitLength: 128,
+    }),
+  );
+  app.use(requestLogging(logger, metrics));
+  app.use(secureHeaders());
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      cors({
+        origin: config.CORS_ORIGINS,
+        allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    bodyLimit({
+      maxSize: config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ProblemError(413, 'body-too-large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use(timeout(config.REQUEST_TIMEOUT_MS));
+
+  const dependencies = requiredDependencies(functions);
+  const platformRoutes = new Hono<AppEnv>()
+    .get('/healthz', (c) => c.json({ status: 'ok' }))
+    .get('/readyz', async (c) => {
+      const report = await platform.readiness(dependencies);
+      return c.json(report, report.status === 'down' ? 503 : 200);
+    })
+    .get('/metrics', async (c) =>
+      c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+    );
+  app.route('/', platformRoutes);
+  app.route('/function/:name', platformRoutes);
+
+  for (const fn of functions) mountFunction(app, fn, platform);
+
+  const patterns = functions.map((fn) => ({ method: fn.method, pattern: pathPattern(fn.path) }));
+  app.notFound((c) => {
+    const allowed = patterns.filter(({ pattern }) => pattern.test(c.req.path)).map(({ method }) => method);
+    const problem =
+      allowed.length > 0
+        ? new ProblemError(405, 'method-not-allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, {
+            allow: allowed,
+          })
+        : new ProblemError(404, 'no-such-route', `No operation answers ${c.req.method} ${c.req.path}.`);
+    return problemResponse(c, problem);
+  });
+  app.onError(problemErrorHandler(metrics));
+  return app;
+}

@@ -1,0 +1,74 @@
+import type { Hono } from 'hono';
+import { ConfigError, loadConfig } from '../config/env';
+import type { AppEnv } from '../http/app-env';
+import { createApp } from '../http/create-app';
+import { type AnyFunction, requiredDependencies } from '../http/define-function';
+import { type RunningServer, exitOnSignals, listen } from '../http/serve';
+import { createLogger } from '../observability/logger';
+import { Metrics } from '../observability/metrics';
+import { Platform } from './platform';
+
+export interface BootOptions {
+  /** Names the process in logs and metrics: a function name, or `dev-server`. */
+  service: string;
+  functions: AnyFunction[];
+  env?: NodeJS.ProcessEnv;
+  /** Adds routes beside the functions (the dev server's /openapi.json and /docs). */
+  extend?: (app: Hono<AppEnv>, platform: Platform) => void;
+  /** Install SIGTERM/SIGINT handling; off for tests that stop the server themselves. */
+  handleSignals?: boolean;
+}
+
+export interface BootedServer extends RunningServer {
+  platform: Platform;
+  app: Hono<AppEnv>;
+}
+
+/**
+ * Builds the platform from the environment and serves functions on one port. A bad
+ * configuration ends the process with one line naming the variable; an unreachable store does
+ * not — the server comes up, /readyz reports the store down and requests get 503 until it
+ * returns (no crash loop, unlike the predecessor).
+ */
+export async function bootFunctions(options: BootOptions): Promise<BootedServer> {
+  const env = options.env ?? process.env;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) exitWithConfigError(options.service, error);
+    throw error;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, service: options.service });
+  const metrics = new Metrics({ service: options.service });
+  const platform = new Platform(config, logger, metrics);
+  const dependencies = requiredDependencies(options.functions);
+  try {
+    await platform.start(dependencies);
+  } catch (error) {
+    if (error instanceof ConfigError) exitWithConfigError(options.service, error);
+    logger.warn({ err: error }, 'a dependency is unavailable at start-up; serving anyway and retrying on demand');
+  }
+
+  const app = createApp({ platform, functions: options.functions });
+  options.extend?.(app, platform);
+  const running = await listen(app, platform, { port: config.PORT, host: config.HOST });
+  if (options.handleSignals ?? true) exitOnSignals(running, platform);
+  logger.info(
+    {
+      port: running.port,
+      functions: options.functions.length,
+      sql: config.DATABASE_URL ? 'postgres' : 'pglite (embedded)',
+      kv: config.REDIS_URL ? 'redis' : 'in-process (embedded)',
+      mail: config.SMTP_URL ? 'smtp' : 'log (embedded)',
+      rateLimits: config.RATE_LIMITS ? 'on' : 'OFF',
+    },
+    `listening on http://${config.HOST}:${running.port}`,
+  );
+  return { ...running, platform, app };
+}
+
+function exitWithConfigError(service: string, error: ConfigError): never {
+  process.stderr.write(`${service}: configuration error: ${error.message}\n`);
+  process.exit(1);
+}

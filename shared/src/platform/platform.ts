@@ -1,0 +1,283 @@
+import type { AccountService } from '../accounts/account-service';
+import type { SessionService } from '../accounts/session-service';
+import type { UserService } from '../accounts/user-service';
+import type { AuditLog } from '../audit/audit-log';
+import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
+import type { Config } from '../config/env';
+import type { Database } from '../db/database';
+import type { KeyValueStore } from '../kv/key-value-store';
+import type { Mailer } from '../mail/mailer';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { RateLimiter } from '../ratelimit/rate-limiter';
+
+/**
+ * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
+ * issue tokens get it); `verify-key` the public key every authenticated function needs.
+ */
+export type Dependency = 'sql' | 'kv' | 'mail' | 'signing-key' | 'verify-key';
+
+export type CheckStatus = 'ok' | 'degraded' | 'down';
+
+export interface ReadinessReport {
+  status: CheckStatus;
+  checks: Record<string, { status: CheckStatus; detail?: string }>;
+}
+
+/**
+ * The process's dependencies, built once and lazily: a function only connects to — and only
+ * loads the drivers of — what it touches (SPEC §3). Adapters are imported dynamically for the
+ * same reason. Everything built is closed, in reverse order, by `close()`.
+ */
+export class Platform {
+  private readonly instances = new Map<string, Promise<unknown>>();
+  private readonly closers: Array<() => Promise<void>> = [];
+  private shuttingDown = false;
+
+  constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly metrics: Metrics,
+  ) {}
+
+  private once<T>(key: string, create: () => Promise<T>, close?: (instance: T) => Promise<void>): Promise<T> {
+    let instance = this.instances.get(key) as Promise<T> | undefined;
+    if (!instance) {
+      instance = create().then((created) => {
+        if (close) this.closers.push(() => close(created));
+        return created;
+      });
+      // A failed start is not cached: the next request tries again.
+      instance.catch(() => this.instances.delete(key));
+      this.instances.set(key, instance);
+    }
+    return instance;
+  }
+
+  database(): Promise<Database> {
+    return this.once(
+      'sql',
+      async () => {
+        const [{ openDatabase }, { migrateToLatest }] = await Promise.all([
+          import('../db/database'),
+          import('../db/migrator'),
+        ]);
+        const { config } = this;
+        const database = await openDatabase({
+          url: config.DATABASE_URL,
+          dataDir: config.DATA_DIR,
+          poolMax: config.DB_POOL_MAX,
+          acquireTimeoutMs: config.DB_POOL_ACQUIRE_TIMEOUT_MS,
+          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          logger: this.logger,
+          metrics: this.metrics,
+        });
+        try {
+          await migrateToLatest(database.db, this.logger);
+        } catch (error) {
+          await database.close();
+          throw error;
+        }
+        return database;
+      },
+      (database) => database.close(),
+    );
+  }
+
+  keyValueStore(): Promise<KeyValueStore> {
+    return this.once(
+      'kv',
+      async () => {
+        const { openKeyValueStore } = await import('../kv/open-store');
+        return openKeyValueStore({
+          url: this.config.REDIS_URL,
+          keyPrefix: this.config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: this.config.REDIS_COMMAND_TIMEOUT_MS,
+          logger: this.logger,
+          metrics: this.metrics,
+        });
+      },
+      (store) => store.close(),
+    );
+  }
+
+  mailer(): Promise<Mailer> {
+    return this.once(
+      'mail',
+      async () => {
+        const { openMailer } = await import('../mail/open-mailer');
+        return openMailer(this.config, { logger: this.logger, metrics: this.metrics });
+      },
+      (mailer) => mailer.close(),
+    );
+  }
+
+  /** Signing needs the private key, which only the auth functions are given in production. */
+  accessTokens(): Promise<AccessTokens> {
+    return this.once('access-tokens', async () => {
+      const [{ loadSigningKeys }, { AccessTokens }] = await Promise.all([
+        import('../auth/signing-keys'),
+        import('../auth/access-tokens'),
+      ]);
+      const keys = await loadSigningKeys({
+        privateKeyPem: this.config.JWT_PRIVATE_KEY,
+        publicKeyPem: this.config.JWT_PUBLIC_KEY,
+        dataDir: this.config.DATA_DIR,
+        // Load the private key wherever it is available: configured, or generated in embedded mode.
+        needPrivateKey: this.config.JWT_PRIVATE_KEY !== undefined || this.config.JWT_PUBLIC_KEY === undefined,
+      });
+      return new AccessTokens({
+        keys,
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        ttlSeconds: this.config.ACCESS_TOKEN_TTL_SECONDS,
+      });
+    });
+  }
+
+  rateLimiter(): Promise<RateLimiter> {
+    return this.once('rate-limiter', async () => {
+      const [{ RateLimiter }, store] = await Promise.all([import('../ratelimit/rate-limiter'), this.keyValueStore()]);
+      return new RateLimiter({ config: this.config, store, logger: this.logger, metrics: this.metrics });
+    });
+  }
+
+  auditLog(): Promise<AuditLog> {
+    return this.once('audit-log', async () => {
+      const [{ AuditLog }, database] = await Promise.all([import('../audit/audit-log'), this.database()]);
+      return new AuditLog(database.db, this.logger);
+    });
+  }
+
+  sessions(): Promise<SessionService> {
+    return this.once('sessions', async () => {
+      const [{ SessionService }, database, store, tokens] = await Promise.all([
+        import('../accounts/session-service'),
+        this.database(),
+        this.keyValueStore(),
+        this.accessTokens(),
+      ]);
+      return new SessionService({
+        db: database.db,
+        store,
+        tokens,
+        refreshTtlSeconds: this.config.REFRESH_TOKEN_TTL_SECONDS,
+        metrics: this.metrics,
+      });
+    });
+  }
+
+  accounts(): Promise<AccountService> {
+    return this.once('accounts', async () => {
+      const [{ AccountService }, database, sessions, mailer, limiter, audit] = await Promise.all([
+        import('../accounts/account-service'),
+        this.database(),
+        this.sessions(),
+        this.mailer(),
+        this.rateLimiter(),
+        this.auditLog(),
+      ]);
+      return new AccountService({
+        db: database.db,
+        sessions,
+        mailer,
+        limiter,
+        audit,
+        metrics: this.metrics,
+        logger: this.logger,
+        config: this.config,
+      });
+    });
+  }
+
+  users(): Promise<UserService> {
+    return this.once('users', async () => {
+      const [{ UserService }, database, sessions, audit] = await Promise.all([
+        import('../accounts/user-service'),
+        this.database(),
+        this.sessions(),
+        this.auditLog(),
+      ]);
+      return new UserService({ db: database.db, sessions, audit });
+    });
+  }
+
+  /** Verifies an access token and that its session is still live (logout, bans, resets end it). */
+  async authenticate(token: string): Promise<AccessTokenClaims> {
+    const tokens = await this.accessTokens();
+    const claims = await tokens.verify(token);
+    await (await this.sessions()).assertActive(claims);
+    return claims;
+  }
+
+  /** Opens what the served functions declare, so a misconfiguration fails at boot, not on a request. */
+  async start(dependencies: Dependency[]): Promise<void> {
+    const opening: Record<Dependency, () => Promise<unknown>> = {
+      sql: () => this.database(),
+      kv: () => this.keyValueStore(),
+      mail: () => this.mailer(),
+      'signing-key': async () => {
+        if (!(await this.accessTokens()).canIssue) {
+          const { ConfigError } = await import('../config/env');
+          throw new ConfigError('JWT_PRIVATE_KEY: required by this function, which issues access tokens');
+        }
+      },
+      'verify-key': () => this.accessTokens(),
+    };
+    await Promise.all(dependencies.map((dependency) => opening[dependency]()));
+  }
+
+  /** From now on /readyz answers 503, so load balancers stop sending new work. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  async readiness(dependencies: Dependency[]): Promise<ReadinessReport> {
+    if (this.shuttingDown) return { status: 'down', checks: { shutdown: { status: 'down', detail: 'draining' } } };
+    const probes: Record<Dependency, () => Promise<{ status: CheckStatus; detail?: string }>> = {
+      sql: async () => {
+        await (await this.database()).ping();
+        return { status: 'ok' };
+      },
+      kv: async () => {
+        const store = await this.keyValueStore();
+        if (store.degraded) return { status: 'degraded', detail: 'Redis unreachable; in-process fallback serving' };
+        await store.ping();
+        return { status: 'ok' };
+      },
+      mail: async () => {
+        await this.mailer();
+        return { status: 'ok', detail: this.config.SMTP_URL ? 'smtp' : 'log (embedded)' };
+      },
+      'signing-key': async () => {
+        await this.accessTokens();
+        return { status: 'ok' };
+      },
+      'verify-key': async () => {
+        await this.accessTokens();
+        return { status: 'ok' };
+      },
+    };
+    const entries = await Promise.all(
+      dependencies.map(async (dependency) => {
+        try {
+          return [dependency, await probes[dependency]()] as const;
+        } catch (error) {
+          const detail = error instanceof Error ? error.message : String(error);
+          return [dependency, { status: 'down' as const, detail }] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(entries);
+    const statuses = entries.map(([, check]) => check.status);
+    const status: CheckStatus = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    return { status, checks };
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) {
+      await close().catch((error) => this.logger.warn({ err: error }, 'closing a dependency failed'));
+    }
+    this.instances.clear();
+  }
+}
