@@ -27,7 +27,7 @@ describe.each([
     expect(registered.body.user).toMatchObject({ email, displayName: 'Flow Tester', emailVerified: false, role: 'user' });
     expect(registered.body.expiresIn).toBeLessThanOrEqual(900);
 
-    const token = await tokenFromMail(server, email, /verify/i);
+    const token = await tokenFromMail(server, email, /confirm your email/i);
     const verified = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), { body: { token } });
     expect(verified.status).toBe(204);
     const reused = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), { body: { token } });

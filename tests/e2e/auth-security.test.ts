@@ -159,7 +159,7 @@ describe('login', () => {
       await server.request('POST', '/v1/auth/login', { body: { email: account.email, password: 'wrong password!' } });
     }
     expect((await server.request('POST', '/v1/auth/password-reset', { body: { email: account.email } })).status).toBe(202);
-    const token = await tokenFromMail(server, account.email, /reset/i);
+    const token = await tokenFromMail(server, account.email, /reset your password/i);
     const newPassword = 'a brand new passphrase';
     expect((await server.request('POST', '/v1/auth/password-reset/confirm', { body: { token, newPassword } })).status).toBe(204);
     expect((await server.request('GET', '/v1/users/me', { token: account.accessToken })).status).toBe(401);
