@@ -64,7 +64,7 @@ const post = (body: string, contentType = 'application/json') => ({
   body,
 });
 
-async function problem(response: Response) {
+async function problem(response: Response): Promise<any> {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   const body = await response.json();
   expect(body).toMatchObject({ status: response.status, type: expect.stringMatching(/^https:\/\//), title: expect.any(String) });
