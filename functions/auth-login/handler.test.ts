@@ -31,10 +31,14 @@ describe('auth-login', () => {
   it('limits attempts per IP, whatever the account', async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) {
-      statuses.push((await login({ email: `x${attempt}@example.test`, password: 'nope nope' }, '198.51.100.20')).status);
+      statuses.push(
+        (await login({ email: `x${attempt}@example.test`, password: 'nope nope' }, '198.51.100.20')).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 401, 429]);
     // Another IP is unaffected.
-    expect((await login({ email: 'x@example.test', password: 'nope nope' }, '198.51.100.21')).status).toBe(401);
+    expect((await login({ email: 'x@example.test', password: 'nope nope' }, '198.51.100.21')).status).toBe(
+      401,
+    );
   });
 });

@@ -16,9 +16,13 @@ describe('auth-password-reset-confirm', () => {
     const token = await resetToken(account.email);
     expect((await confirm({ token, newPassword: 'the new passphrase' })).status).toBe(204);
     expect((await server().request('GET', '/v1/users/me', { token: account.accessToken })).status).toBe(401);
-    const oldLogin = await server().request('POST', '/v1/auth/login', { body: { email: account.email, password: account.password } });
+    const oldLogin = await server().request('POST', '/v1/auth/login', {
+      body: { email: account.email, password: account.password },
+    });
     expect(oldLogin.status).toBe(401);
-    const newLogin = await server().request('POST', '/v1/auth/login', { body: { email: account.email, password: 'the new passphrase' } });
+    const newLogin = await server().request('POST', '/v1/auth/login', {
+      body: { email: account.email, password: 'the new passphrase' },
+    });
     expect(newLogin.status).toBe(200);
   });
 
@@ -27,7 +31,9 @@ describe('auth-password-reset-confirm', () => {
     const token = await resetToken(account.email);
     const weak = await confirm({ token, newPassword: 'short' });
     expect(weak.status).toBe(400);
-    expect(weak.body.errors).toEqual([{ field: 'body.newPassword', message: 'must be at least 8 characters' }]);
+    expect(weak.body.errors).toEqual([
+      { field: 'body.newPassword', message: 'must be at least 8 characters' },
+    ]);
     expect((await confirm({ token, newPassword: 'long enough now' })).status).toBe(204);
   });
 

@@ -3,7 +3,10 @@ import { defineFunction } from '@secureconnect/shared/http/define-function';
 import { requestMeta } from '@secureconnect/shared/http/request-meta';
 import * as v from 'valibot';
 
-export const PasswordResetConfirmBody = v.object({ token: OpaqueTokenSchema, newPassword: NewPasswordSchema });
+export const PasswordResetConfirmBody = v.object({
+  token: OpaqueTokenSchema,
+  newPassword: NewPasswordSchema,
+});
 export type PasswordResetConfirmBody = v.InferOutput<typeof PasswordResetConfirmBody>;
 
 export default defineFunction({

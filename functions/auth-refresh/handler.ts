@@ -18,5 +18,6 @@ export default defineFunction({
   uses: ['sql', 'kv', 'signing-key'],
   request: { body: RefreshBody },
   response: { status: 200, schema: AuthSessionSchema, description: 'A new token pair' },
-  handle: async ({ body }, context) => (await context.platform.accounts()).refresh(body.refreshToken, requestMeta(context)),
+  handle: async ({ body }, context) =>
+    (await context.platform.accounts()).refresh(body.refreshToken, requestMeta(context)),
 });

@@ -1,9 +1,18 @@
-import { AuthSessionSchema, DisplayNameSchema, EmailSchema, NewPasswordSchema } from '@secureconnect/shared/accounts/api-schemas';
+import {
+  AuthSessionSchema,
+  DisplayNameSchema,
+  EmailSchema,
+  NewPasswordSchema,
+} from '@secureconnect/shared/accounts/api-schemas';
 import { defineFunction } from '@secureconnect/shared/http/define-function';
 import { requestMeta } from '@secureconnect/shared/http/request-meta';
 import * as v from 'valibot';
 
-export const RegisterBody = v.object({ email: EmailSchema, password: NewPasswordSchema, displayName: DisplayNameSchema });
+export const RegisterBody = v.object({
+  email: EmailSchema,
+  password: NewPasswordSchema,
+  displayName: DisplayNameSchema,
+});
 export type RegisterBody = v.InferOutput<typeof RegisterBody>;
 
 export default defineFunction({
@@ -16,6 +25,11 @@ export default defineFunction({
   tags: ['auth'],
   uses: ['sql', 'kv', 'mail', 'signing-key'],
   request: { body: RegisterBody },
-  response: { status: 201, schema: AuthSessionSchema, description: 'The new account and its first token pair' },
-  handle: async ({ body }, context) => (await context.platform.accounts()).register(body, requestMeta(context)),
+  response: {
+    status: 201,
+    schema: AuthSessionSchema,
+    description: 'The new account and its first token pair',
+  },
+  handle: async ({ body }, context) =>
+    (await context.platform.accounts()).register(body, requestMeta(context)),
 });

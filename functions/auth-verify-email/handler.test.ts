@@ -18,7 +18,9 @@ describe('auth-verify-email', () => {
   it('refuses unknown and missing tokens, naming the field', async () => {
     const unknown = await verify({ token: 'made-up' });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.errors).toEqual([{ field: 'body.token', message: 'is invalid, expired or already used' }]);
+    expect(unknown.body.errors).toEqual([
+      { field: 'body.token', message: 'is invalid, expired or already used' },
+    ]);
     expect((await verify({})).status).toBe(400);
   });
 

@@ -3,7 +3,8 @@ import { registerAccount } from '../../shared/src/testing/accounts';
 import { useServer } from '../../tests/support/use-server';
 
 const server = useServer();
-const block = (token: string, userId: string) => server().request('PUT', `/v1/users/${userId}/block`, { token });
+const block = (token: string, userId: string) =>
+  server().request('PUT', `/v1/users/${userId}/block`, { token });
 
 describe('users-block', () => {
   it('blocks idempotently and lists the block once', async () => {

@@ -8,7 +8,8 @@ export default defineFunction({
   path: '/v1/users/:userId/block',
   auth: 'user',
   summary: 'Block a user',
-  description: 'Idempotent. A blocked user cannot find the blocker by email, open a direct conversation with or message them.',
+  description:
+    'Idempotent. A blocked user cannot find the blocker by email, open a direct conversation with or message them.',
   tags: ['users'],
   uses: ['sql', 'kv'],
   request: { params: UserIdParamsSchema },

@@ -3,7 +3,8 @@ import { registerAccount } from '../../shared/src/testing/accounts';
 import { useServer } from '../../tests/support/use-server';
 
 const server = useServer();
-const list = (token: string, query = '') => server().request('GET', `/v1/users/me/blocked${query}`, { token });
+const list = (token: string, query = '') =>
+  server().request('GET', `/v1/users/me/blocked${query}`, { token });
 
 describe('users-blocked-list', () => {
   it('pages through blocked users, newest first, each exactly once', async () => {
@@ -36,7 +37,11 @@ describe('users-blocked-list', () => {
   });
 
   it("shows only the caller's own blocks", async () => {
-    const [me, other, third] = [await registerAccount(server()), await registerAccount(server()), await registerAccount(server())];
+    const [me, other, third] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
     await server().request('PUT', `/v1/users/${third.id}/block`, { token: other.accessToken });
     expect((await list(me.accessToken)).body).toEqual({ items: [], nextCursor: null });
   });

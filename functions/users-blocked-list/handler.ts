@@ -11,6 +11,10 @@ export default defineFunction({
   tags: ['users'],
   uses: ['sql', 'kv'],
   request: { query: PageQuerySchema },
-  response: { status: 200, schema: pageOf(BlockedUserSchema), description: 'A page of blocked users, newest first' },
+  response: {
+    status: 200,
+    schema: pageOf(BlockedUserSchema),
+    description: 'A page of blocked users, newest first',
+  },
   handle: async ({ query }, { platform, auth }) => (await platform.users()).listBlocked(auth.userId, query),
 });

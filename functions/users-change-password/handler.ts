@@ -3,7 +3,10 @@ import { defineFunction } from '@secureconnect/shared/http/define-function';
 import { requestMeta } from '@secureconnect/shared/http/request-meta';
 import * as v from 'valibot';
 
-export const ChangePasswordBody = v.object({ currentPassword: PasswordSchema, newPassword: NewPasswordSchema });
+export const ChangePasswordBody = v.object({
+  currentPassword: PasswordSchema,
+  newPassword: NewPasswordSchema,
+});
 export type ChangePasswordBody = v.InferOutput<typeof ChangePasswordBody>;
 
 export default defineFunction({

@@ -11,9 +11,15 @@ describe('users-delete-me', () => {
     const friend = await registerAccount(server());
     expect((await remove(account.accessToken, { password: account.password })).status).toBe(204);
     expect((await server().request('GET', '/v1/users/me', { token: account.accessToken })).status).toBe(401);
-    const login = await server().request('POST', '/v1/auth/login', { body: { email: account.email, password: account.password } });
+    const login = await server().request('POST', '/v1/auth/login', {
+      body: { email: account.email, password: account.password },
+    });
     expect(login.status).toBe(401);
-    const lookup = await server().request('GET', `/v1/users/lookup?email=${encodeURIComponent(account.email)}`, { token: friend.accessToken });
+    const lookup = await server().request(
+      'GET',
+      `/v1/users/lookup?email=${encodeURIComponent(account.email)}`,
+      { token: friend.accessToken },
+    );
     expect(lookup.status).toBe(404);
     const again = await registerAccount(server(), { email: account.email });
     expect(again.id).not.toBe(account.id);
@@ -23,8 +29,17 @@ describe('users-delete-me', () => {
     const account = await registerAccount(server(), { displayName: 'Private Person' });
     await remove(account.accessToken, { password: account.password });
     const { db } = await server().server.platform.database();
-    const row = await db.selectFrom('users').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ email: null, display_name: 'Deleted user', password_hash: null, status: 'deleted' });
+    const row = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', account.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      email: null,
+      display_name: 'Deleted user',
+      password_hash: null,
+      status: 'deleted',
+    });
   });
 
   it('needs the password', async () => {

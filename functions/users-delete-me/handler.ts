@@ -19,7 +19,11 @@ export default defineFunction({
   request: { body: DeleteMeBody },
   response: { status: 204, schema: undefined, description: 'The account is erased' },
   handle: async ({ body }, context) => {
-    await (await context.platform.accounts()).deleteAccount(context.auth, body.password, requestMeta(context));
+    await (await context.platform.accounts()).deleteAccount(
+      context.auth,
+      body.password,
+      requestMeta(context),
+    );
     return undefined;
   },
 });

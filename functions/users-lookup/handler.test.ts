@@ -8,7 +8,10 @@ const lookup = (token: string, email: string) =>
 
 describe('users-lookup', () => {
   it('finds a user by exact email, case-insensitively, showing public fields only', async () => {
-    const [me, other] = [await registerAccount(server()), await registerAccount(server(), { displayName: 'Other' })];
+    const [me, other] = [
+      await registerAccount(server()),
+      await registerAccount(server(), { displayName: 'Other' }),
+    ];
     const response = await lookup(me.accessToken, other.email.toUpperCase());
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ id: other.id, displayName: 'Other', avatarFileId: null });
@@ -23,7 +26,11 @@ describe('users-lookup', () => {
   });
 
   it('hides users in either direction of a block', async () => {
-    const [me, blocker, blocked] = [await registerAccount(server()), await registerAccount(server()), await registerAccount(server())];
+    const [me, blocker, blocked] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
     await server().request('PUT', `/v1/users/${me.id}/block`, { token: blocker.accessToken });
     await server().request('PUT', `/v1/users/${blocked.id}/block`, { token: me.accessToken });
     expect((await lookup(me.accessToken, blocker.email)).status).toBe(404);

@@ -11,7 +11,8 @@ export default defineFunction({
   path: '/v1/users/lookup',
   auth: 'user',
   summary: 'Find a user by exact email',
-  description: 'Exact match only. Users who blocked the caller, or whom the caller blocked, are not found (404).',
+  description:
+    'Exact match only. Users who blocked the caller, or whom the caller blocked, are not found (404).',
   tags: ['users'],
   uses: ['sql', 'kv'],
   request: { query: LookupQuery },

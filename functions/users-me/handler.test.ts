@@ -27,7 +27,9 @@ describe('users-me', () => {
 
   it('is also served under /function/users-me', async () => {
     const account = await registerAccount(server());
-    const response = await server().request('GET', '/function/users-me/v1/users/me', { token: account.accessToken });
+    const response = await server().request('GET', '/function/users-me/v1/users/me', {
+      token: account.accessToken,
+    });
     expect(response.body.id).toBe(account.id);
   });
 });

@@ -2,7 +2,6 @@ import { UserIdParamsSchema } from '@secureconnect/shared/accounts/api-schemas';
 import { defineFunction } from '@secureconnect/shared/http/define-function';
 import { requestMeta } from '@secureconnect/shared/http/request-meta';
 
-
 export default defineFunction({
   name: 'users-unblock',
   method: 'DELETE',

@@ -11,7 +11,9 @@ describe('users-update-me', () => {
     const response = await update(account.accessToken, { displayName: '  New Name ' });
     expect(response.status).toBe(200);
     expect(response.body.displayName).toBe('New Name');
-    expect((await server().request('GET', '/v1/users/me', { token: account.accessToken })).body.displayName).toBe('New Name');
+    expect(
+      (await server().request('GET', '/v1/users/me', { token: account.accessToken })).body.displayName,
+    ).toBe('New Name');
   });
 
   it('refuses empty changes, blank or oversize names and control characters', async () => {
@@ -28,7 +30,11 @@ describe('users-update-me', () => {
     const account = await registerAccount(server());
     const avatar = await update(account.accessToken, { avatarFileId: crypto.randomUUID() });
     expect(avatar.status).toBe(422);
-    const sneaky = await update(account.accessToken, { displayName: 'Sneaky', role: 'admin', email: 'other@example.test' });
+    const sneaky = await update(account.accessToken, {
+      displayName: 'Sneaky',
+      role: 'admin',
+      email: 'other@example.test',
+    });
     expect(sneaky.status).toBe(200);
     expect(sneaky.body).toMatchObject({ role: 'user', email: account.email, displayName: 'Sneaky' });
   });

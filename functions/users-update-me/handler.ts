@@ -4,7 +4,10 @@ import * as v from 'valibot';
 
 export const UpdateMeBody = v.pipe(
   v.object({ displayName: v.optional(DisplayNameSchema), avatarFileId: v.optional(v.nullable(UuidSchema)) }),
-  v.check((body) => body.displayName !== undefined || body.avatarFileId !== undefined, 'must change displayName or avatarFileId'),
+  v.check(
+    (body) => body.displayName !== undefined || body.avatarFileId !== undefined,
+    'must change displayName or avatarFileId',
+  ),
 );
 export type UpdateMeBody = v.InferOutput<typeof UpdateMeBody>;
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
 import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
 import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
-import { ROOT, loadFunctions } from './function-catalog';
+import { loadFunctions, ROOT } from './function-catalog';
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
 
@@ -11,7 +11,9 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
  * Every function in one process, under both addressings, plus `/openapi.json` and `/docs` —
  * the embedded default of SPEC §4 when nothing is configured.
  */
-export async function startDevServer(options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {}): Promise<BootedServer> {
+export async function startDevServer(
+  options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
+): Promise<BootedServer> {
   const functions = await loadFunctions();
   const document = buildOpenApiDocument(functions, { version: version ?? '0.0.0' });
   return bootFunctions({
@@ -20,7 +22,9 @@ export async function startDevServer(options: { env?: NodeJS.ProcessEnv; handleS
     env: options.env,
     handleSignals: options.handleSignals,
     extend(app) {
-      app.get('/', (c) => c.json({ name: 'SecureConnect', docs: '/docs', openapi: '/openapi.json', health: '/healthz' }));
+      app.get('/', (c) =>
+        c.json({ name: 'SecureConnect', docs: '/docs', openapi: '/openapi.json', health: '/healthz' }),
+      );
       app.get('/openapi.json', (c) => c.json(document));
       app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SecureConnect API' }));
     },

@@ -18,8 +18,11 @@ export function functionNames(): string[] {
 export async function loadFunctions(): Promise<AnyFunction[]> {
   return Promise.all(
     functionNames().map(async (name) => {
-      const module = (await import(pathToFileURL(join(FUNCTIONS_DIR, name, 'handler.ts')).href)) as { default: AnyFunction };
-      if (module.default?.name !== name) throw new Error(`functions/${name}/handler.ts must default-export the function named ${name}`);
+      const module = (await import(pathToFileURL(join(FUNCTIONS_DIR, name, 'handler.ts')).href)) as {
+        default: AnyFunction;
+      };
+      if (module.default?.name !== name)
+        throw new Error(`functions/${name}/handler.ts must default-export the function named ${name}`);
       return module.default;
     }),
   );

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer } from '../../scripts/lib/dev-server';
 import { tokenFromMail } from '../../shared/src/testing/accounts';
-import { type TestServer, startTestServer } from '../../shared/src/testing/test-server';
+import { startTestServer, type TestServer } from '../../shared/src/testing/test-server';
 
 let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer({ boot: (env) => startDevServer({ env, handleSignals: false }) });
-  console.log(`account flow on ${server.backends.sql} + ${server.backends.kv}, mail through a real SMTP server`);
+  console.log(
+    `account flow on ${server.backends.sql} + ${server.backends.kv}, mail through a real SMTP server`,
+  );
 });
 afterAll(() => server?.close());
 
@@ -24,20 +26,33 @@ describe.each([
       body: { email: `  ${email.toUpperCase()} `, password, displayName: 'Flow Tester' },
     });
     expect(registered.status).toBe(201);
-    expect(registered.body.user).toMatchObject({ email, displayName: 'Flow Tester', emailVerified: false, role: 'user' });
+    expect(registered.body.user).toMatchObject({
+      email,
+      displayName: 'Flow Tester',
+      emailVerified: false,
+      role: 'user',
+    });
     expect(registered.body.expiresIn).toBeLessThanOrEqual(900);
 
     const token = await tokenFromMail(server, email, /confirm your email/i);
-    const verified = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), { body: { token } });
+    const verified = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), {
+      body: { token },
+    });
     expect(verified.status).toBe(204);
-    const reused = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), { body: { token } });
+    const reused = await server.request('POST', address('/v1/auth/verify-email', 'auth-verify-email'), {
+      body: { token },
+    });
     expect(reused.status).toBe(400);
 
-    const login = await server.request('POST', address('/v1/auth/login', 'auth-login'), { body: { email, password } });
+    const login = await server.request('POST', address('/v1/auth/login', 'auth-login'), {
+      body: { email, password },
+    });
     expect(login.status).toBe(200);
     expect(login.body.user.emailVerified).toBe(true);
 
-    const me = await server.request('GET', address('/v1/users/me', 'users-me'), { token: login.body.accessToken });
+    const me = await server.request('GET', address('/v1/users/me', 'users-me'), {
+      token: login.body.accessToken,
+    });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id: registered.body.user.id, email, emailVerified: true });
 
@@ -46,13 +61,19 @@ describe.each([
     });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refreshToken).not.toBe(login.body.refreshToken);
-    const meAgain = await server.request('GET', address('/v1/users/me', 'users-me'), { token: refreshed.body.accessToken });
+    const meAgain = await server.request('GET', address('/v1/users/me', 'users-me'), {
+      token: refreshed.body.accessToken,
+    });
     expect(meAgain.status).toBe(200);
 
-    const logout = await server.request('POST', address('/v1/auth/logout', 'auth-logout'), { token: refreshed.body.accessToken });
+    const logout = await server.request('POST', address('/v1/auth/logout', 'auth-logout'), {
+      token: refreshed.body.accessToken,
+    });
     expect(logout.status).toBe(204);
     for (const accessToken of [refreshed.body.accessToken, login.body.accessToken]) {
-      expect((await server.request('GET', address('/v1/users/me', 'users-me'), { token: accessToken })).status).toBe(401);
+      expect(
+        (await server.request('GET', address('/v1/users/me', 'users-me'), { token: accessToken })).status,
+      ).toBe(401);
     }
     const afterLogout = await server.request('POST', address('/v1/auth/refresh', 'auth-refresh'), {
       body: { refreshToken: refreshed.body.refreshToken },
@@ -60,7 +81,9 @@ describe.each([
     expect(afterLogout.status).toBe(401);
 
     // The registration session is separate and still alive.
-    expect((await server.request('GET', '/v1/users/me', { token: registered.body.accessToken })).status).toBe(200);
+    expect((await server.request('GET', '/v1/users/me', { token: registered.body.accessToken })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -69,13 +92,15 @@ describe('dev server extras', () => {
     const document = await server.request('GET', '/openapi.json');
     expect(document.status).toBe(200);
     expect(document.body.openapi).toBe('3.1.0');
-    const operations = Object.values(document.body.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
-      (methods) => Object.values(methods).map((operation) => operation.operationId),
+    const operations = Object.values(
+      document.body.paths as Record<string, Record<string, { operationId: string }>>,
+    ).flatMap((methods) => Object.values(methods).map((operation) => operation.operationId));
+    expect(operations).toEqual(
+      expect.arrayContaining(['auth-register', 'auth-login', 'users-me', 'users-blocked-list']),
     );
-    expect(operations).toEqual(expect.arrayContaining(['auth-register', 'auth-login', 'users-me', 'users-blocked-list']));
-    expect(document.body.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.required).toEqual(
-      expect.arrayContaining(['email', 'password', 'displayName']),
-    );
+    expect(
+      document.body.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.required,
+    ).toEqual(expect.arrayContaining(['email', 'password', 'displayName']));
     const docs = await server.request('GET', '/docs');
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);

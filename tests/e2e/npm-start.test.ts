@@ -31,7 +31,13 @@ describe('npm start on the embedded defaults', () => {
   it('serves the API with no services configured and drains on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sc-npm-start-'));
     const port = await freePort();
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), DATA_DIR: dataDir, HOST: '127.0.0.1' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+    };
     // Its own process group, so SIGTERM reaches npm and the server as a terminal's Ctrl-C or `docker stop` would.
     child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';

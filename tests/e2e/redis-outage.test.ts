@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctions } from '../../scripts/lib/function-catalog';
 import { registerAccount } from '../../shared/src/testing/accounts';
-import { type TestRedisServer, startRedisServer, testKeyPrefix } from '../../shared/src/testing/redis';
-import { type TestServer, startTestServer } from '../../shared/src/testing/test-server';
+import { startRedisServer, type TestRedisServer, testKeyPrefix } from '../../shared/src/testing/redis';
+import { startTestServer, type TestServer } from '../../shared/src/testing/test-server';
 
 const LOGIN_LIMIT = 6;
 
@@ -41,7 +41,8 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const login = (email: string, password: string) => server.request('POST', '/v1/auth/login', { body: { email, password } });
+const login = (email: string, password: string) =>
+  server.request('POST', '/v1/auth/login', { body: { email, password } });
 
 describe('with Redis killed mid-test', () => {
   it('keeps serving logins and authenticated requests, limits in-process, reports degraded mode, and recovers', async () => {
@@ -63,12 +64,17 @@ describe('with Redis killed mid-test', () => {
     expect(ready.body.checks.kv.status).toBe('degraded');
 
     // Logout while degraded still ends the session: SQL is the source of truth.
-    expect((await server.request('POST', '/v1/auth/logout', { token: during.body.accessToken })).status).toBe(204);
-    expect((await server.request('GET', '/v1/users/me', { token: during.body.accessToken })).status).toBe(401);
+    expect((await server.request('POST', '/v1/auth/logout', { token: during.body.accessToken })).status).toBe(
+      204,
+    );
+    expect((await server.request('GET', '/v1/users/me', { token: during.body.accessToken })).status).toBe(
+      401,
+    );
 
     // The in-process insurance limiter still refuses the attempt after the limit.
     const statuses: number[] = [];
-    for (let attempt = 0; attempt < LOGIN_LIMIT + 1; attempt++) statuses.push((await login(account.email, account.password)).status);
+    for (let attempt = 0; attempt < LOGIN_LIMIT + 1; attempt++)
+      statuses.push((await login(account.email, account.password)).status);
     expect(statuses).toContain(429);
     const limited = await login(account.email, account.password);
     expect(limited.status).toBe(429);
@@ -78,6 +84,8 @@ describe('with Redis killed mid-test', () => {
     await eventually(async () => (await degradedGauge()) === 0, 'redis_degraded_mode to return to 0');
     const readyAgain = await server.request('GET', '/readyz');
     expect(readyAgain.body.checks.kv.status).toBe('ok');
-    expect((await server.request('GET', '/v1/users/me', { token: before.body.accessToken })).status).toBe(200);
+    expect((await server.request('GET', '/v1/users/me', { token: before.body.accessToken })).status).toBe(
+      200,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { loadFunctions } from '../../scripts/lib/function-catalog';
-import { type TestServer, startTestServer } from '../../shared/src/testing/test-server';
+import { startTestServer, type TestServer } from '../../shared/src/testing/test-server';
 
 /**
  * One server with every function for the enclosing test file, on the run's real backends.

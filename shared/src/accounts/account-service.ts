@@ -6,9 +6,14 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwor
 import type { Config } from '../config/env';
 import type { DB, EmailTokenPurpose, UserRow } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
-import { ProblemError, badRequest, conflict, forbidden, unauthorized } from '../http/problem';
+import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../http/problem';
 import type { Mailer } from '../mail/mailer';
-import { passwordResetEmail, passwordResetLink, verificationEmail, verificationLink } from '../mail/templates';
+import {
+  passwordResetEmail,
+  passwordResetLink,
+  verificationEmail,
+  verificationLink,
+} from '../mail/templates';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
@@ -46,7 +51,10 @@ const BAD_CREDENTIALS = 'The email or password is incorrect.';
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
-  async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta): Promise<AuthSession> {
+  async register(
+    input: { email: string; password: string; displayName: string },
+    meta: RequestMeta,
+  ): Promise<AuthSession> {
     const { db, limiter, sessions, audit, metrics } = this.deps;
     await limiter.consume('register', meta.ip);
     const passwordHash = await hashPassword(input.password);
@@ -70,7 +78,13 @@ export class AccountService {
       throw error;
     }
     const tokens = await sessions.open(user, meta);
-    await audit.record({ event: 'user.registered', actorId: user.id, subjectId: user.id, ip: meta.ip, requestId: meta.requestId });
+    await audit.record({
+      event: 'user.registered',
+      actorId: user.id,
+      subjectId: user.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
     metrics.authAttemptsTotal.inc({ kind: 'register', outcome: 'success' });
     // The account exists either way; on a mail failure the user asks again (auth-resend-verification).
     await this.sendEmailToken(user, 'verify-email').catch((error) => this.logMailFailure(error, user.id));
@@ -89,18 +103,35 @@ export class AccountService {
     if (!user || user.status === 'deleted' || !user.password_hash) {
       await burnPasswordCheck(input.password);
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'failure' });
-      await audit.record({ event: 'login.failed', ip: meta.ip, requestId: meta.requestId, details: { reason: 'unknown-account' } });
+      await audit.record({
+        event: 'login.failed',
+        ip: meta.ip,
+        requestId: meta.requestId,
+        details: { reason: 'unknown-account' },
+      });
       throw unauthorized(BAD_CREDENTIALS);
     }
 
-    const lockedFor = user.locked_until ? Math.ceil((new Date(user.locked_until).getTime() - Date.now()) / 1000) : 0;
+    const lockedFor = user.locked_until
+      ? Math.ceil((new Date(user.locked_until).getTime() - Date.now()) / 1000)
+      : 0;
     if (lockedFor > 0) {
       await burnPasswordCheck(input.password);
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'locked' });
-      await audit.record({ event: 'login.locked', subjectId: user.id, ip: meta.ip, requestId: meta.requestId });
-      throw new ProblemError(429, 'account-locked', 'Too many failed logins; the account is locked for a while. A password reset unlocks it.', {
-        retryAfterSeconds: lockedFor,
+      await audit.record({
+        event: 'login.locked',
+        subjectId: user.id,
+        ip: meta.ip,
+        requestId: meta.requestId,
       });
+      throw new ProblemError(
+        429,
+        'account-locked',
+        'Too many failed logins; the account is locked for a while. A password reset unlocks it.',
+        {
+          retryAfterSeconds: lockedFor,
+        },
+      );
     }
 
     if (!(await verifyPassword(user.password_hash, input.password))) {
@@ -110,16 +141,32 @@ export class AccountService {
 
     if (user.status === 'banned') {
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'banned' });
-      await audit.record({ event: 'login.failed', subjectId: user.id, ip: meta.ip, requestId: meta.requestId, details: { reason: 'banned' } });
+      await audit.record({
+        event: 'login.failed',
+        subjectId: user.id,
+        ip: meta.ip,
+        requestId: meta.requestId,
+        details: { reason: 'banned' },
+      });
       throw forbidden('This account has been suspended.');
     }
 
     if (user.failed_login_count > 0 || user.locked_until !== null) {
-      await db.updateTable('users').set({ failed_login_count: 0, locked_until: null }).where('id', '=', user.id).execute();
+      await db
+        .updateTable('users')
+        .set({ failed_login_count: 0, locked_until: null })
+        .where('id', '=', user.id)
+        .execute();
     }
     const tokens = await sessions.open(user, meta);
     metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'success' });
-    await audit.record({ event: 'login.succeeded', actorId: user.id, subjectId: user.id, ip: meta.ip, requestId: meta.requestId });
+    await audit.record({
+      event: 'login.succeeded',
+      actorId: user.id,
+      subjectId: user.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
     return { user: toUser(user), ...tokens };
   }
 
@@ -141,7 +188,11 @@ export class AccountService {
     });
     if (counted.failed_login_count < config.LOCKOUT_THRESHOLD) return;
     const lockedUntil = new Date(Date.now() + config.LOCKOUT_SECONDS * 1000);
-    await db.updateTable('users').set({ locked_until: lockedUntil, failed_login_count: 0 }).where('id', '=', user.id).execute();
+    await db
+      .updateTable('users')
+      .set({ locked_until: lockedUntil, failed_login_count: 0 })
+      .where('id', '=', user.id)
+      .execute();
     await audit.record({
       event: 'account.locked',
       subjectId: user.id,
@@ -166,7 +217,11 @@ export class AccountService {
       throw unauthorized('The refresh token was already used; the session has been revoked. Log in again.');
     }
     metrics.authAttemptsTotal.inc({ kind: 'refresh', outcome: 'success' });
-    const user = await db.selectFrom('users').selectAll().where('id', '=', result.userId).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', result.userId)
+      .executeTakeFirstOrThrow();
     return { user: toUser(user), ...result.tokens };
   }
 
@@ -193,13 +248,24 @@ export class AccountService {
         .execute();
       return owner;
     });
-    await this.deps.audit.record({ event: 'email.verified', actorId: userId, subjectId: userId, ip: meta.ip, requestId: meta.requestId });
+    await this.deps.audit.record({
+      event: 'email.verified',
+      actorId: userId,
+      subjectId: userId,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
   }
 
   async resendVerification(claims: AccessTokenClaims): Promise<void> {
     await this.deps.limiter.consume('resend-verification', claims.userId);
-    const user = await this.deps.db.selectFrom('users').selectAll().where('id', '=', claims.userId).executeTakeFirstOrThrow();
-    if (user.email_verified_at !== null) throw conflict('already-verified', 'The email address is already verified.');
+    const user = await this.deps.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', claims.userId)
+      .executeTakeFirstOrThrow();
+    if (user.email_verified_at !== null)
+      throw conflict('already-verified', 'The email address is already verified.');
     await this.sendEmailToken(user, 'verify-email');
   }
 
@@ -216,18 +282,31 @@ export class AccountService {
       .where('status', '!=', 'deleted')
       .executeTakeFirst();
     if (!user) return;
-    await this.deps.audit.record({ event: 'password.reset-requested', subjectId: user.id, ip: meta.ip, requestId: meta.requestId });
+    await this.deps.audit.record({
+      event: 'password.reset-requested',
+      subjectId: user.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
     void this.sendEmailToken(user, 'password-reset').catch((error) => this.logMailFailure(error, user.id));
   }
 
   /** Sets the new password, lifts any lockout and ends every session of the account. */
-  async confirmPasswordReset(input: { token: string; newPassword: string }, meta: RequestMeta): Promise<void> {
+  async confirmPasswordReset(
+    input: { token: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<void> {
     const passwordHash = await hashPassword(input.newPassword);
     const userId = await withTransaction(this.deps.db, async (trx) => {
       const owner = await this.consumeEmailToken(trx, input.token, 'password-reset');
       await trx
         .updateTable('users')
-        .set({ password_hash: passwordHash, failed_login_count: 0, locked_until: null, updated_at: new Date() })
+        .set({
+          password_hash: passwordHash,
+          failed_login_count: 0,
+          locked_until: null,
+          updated_at: new Date(),
+        })
         .where('id', '=', owner)
         .execute();
       return owner;
@@ -244,10 +323,18 @@ export class AccountService {
   }
 
   /** Requires the current password; every other session of the account ends. */
-  async changePassword(claims: AccessTokenClaims, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<void> {
+  async changePassword(
+    claims: AccessTokenClaims,
+    input: { currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<void> {
     const user = await this.requirePassword(claims.userId, input.currentPassword);
     const passwordHash = await hashPassword(input.newPassword);
-    await this.deps.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', user.id).execute();
+    await this.deps.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: new Date() })
+      .where('id', '=', user.id)
+      .execute();
     const revoked = await this.deps.sessions.revokeAll(user.id, 'password-changed', claims.sessionId);
     await this.deps.audit.record({
       event: 'password.changed',
@@ -286,12 +373,23 @@ export class AccountService {
         .execute();
     });
     await this.deps.sessions.revokeAll(user.id, 'account-deleted');
-    await this.deps.audit.record({ event: 'user.deleted', actorId: user.id, subjectId: user.id, ip: meta.ip, requestId: meta.requestId });
+    await this.deps.audit.record({
+      event: 'user.deleted',
+      actorId: user.id,
+      subjectId: user.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
   }
 
   private async requirePassword(userId: string, password: string): Promise<UserRow> {
-    const user = await this.deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-    if (!user?.password_hash || user.status !== 'active') throw unauthorized('The session has ended; log in again.');
+    const user = await this.deps.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!user?.password_hash || user.status !== 'active')
+      throw unauthorized('The session has ended; log in again.');
     if (!(await verifyPassword(user.password_hash, password))) {
       throw new ProblemError(403, 'wrong-password', 'The current password is incorrect.');
     }
@@ -299,7 +397,11 @@ export class AccountService {
   }
 
   /** Marks a one-time email token used and returns its owner; any unusable token is the same 400. */
-  private async consumeEmailToken(trx: Kysely<DB>, token: string, purpose: EmailTokenPurpose): Promise<string> {
+  private async consumeEmailToken(
+    trx: Kysely<DB>,
+    token: string,
+    purpose: EmailTokenPurpose,
+  ): Promise<string> {
     const used = await trx
       .updateTable('email_tokens')
       .set({ used_at: new Date() })
@@ -310,13 +412,18 @@ export class AccountService {
       .returning('user_id')
       .executeTakeFirst();
     if (!used) {
-      throw badRequest('The token is invalid, expired or already used.', [{ field: 'body.token', message: 'is invalid, expired or already used' }]);
+      throw badRequest('The token is invalid, expired or already used.', [
+        { field: 'body.token', message: 'is invalid, expired or already used' },
+      ]);
     }
     return used.user_id;
   }
 
   private logMailFailure(error: unknown, userId: string): void {
-    this.deps.logger.warn({ err: error, userId }, 'could not send an account email; the user can request it again');
+    this.deps.logger.warn(
+      { err: error, userId },
+      'could not send an account email; the user can request it again',
+    );
   }
 
   private async sendEmailToken(user: UserRow, purpose: EmailTokenPurpose): Promise<void> {

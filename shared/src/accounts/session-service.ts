@@ -39,7 +39,11 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /** Starts a session and hands out its first token pair. */
-  async open(user: { id: string; role: UserRole }, meta: ClientMeta, executor: Kysely<DB> = this.deps.db): Promise<TokenPair> {
+  async open(
+    user: { id: string; role: UserRole },
+    meta: ClientMeta,
+    executor: Kysely<DB> = this.deps.db,
+  ): Promise<TokenPair> {
     const expiresAt = new Date(Date.now() + this.deps.refreshTtlSeconds * 1000);
     const session = await executor
       .insertInto('sessions')
@@ -89,21 +93,43 @@ export class SessionService {
         if (!current) return { outcome: 'invalid' };
         const ids = { userId: current.user_id, sessionId: current.session_id };
         if (current.used_at !== null) {
-          if (current.revoked_at === null) await this.markRevoked(trx, current.session_id, 'refresh-token-reuse');
+          if (current.revoked_at === null)
+            await this.markRevoked(trx, current.session_id, 'refresh-token-reuse');
           return { outcome: 'reused', ...ids };
         }
-        if (current.revoked_at !== null || new Date(current.expires_at) <= new Date() || current.status !== 'active') {
+        if (
+          current.revoked_at !== null ||
+          new Date(current.expires_at) <= new Date() ||
+          current.status !== 'active'
+        ) {
           return { outcome: 'invalid' };
         }
         const now = new Date();
-        await trx.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', hash).execute();
+        await trx
+          .updateTable('refresh_tokens')
+          .set({ used_at: now })
+          .where('token_hash', '=', hash)
+          .execute();
         const next = newOpaqueToken();
         await trx
           .insertInto('refresh_tokens')
-          .values({ token_hash: next.hash, session_id: current.session_id, user_id: current.user_id, expires_at: current.expires_at })
+          .values({
+            token_hash: next.hash,
+            session_id: current.session_id,
+            user_id: current.user_id,
+            expires_at: current.expires_at,
+          })
           .execute();
-        await trx.updateTable('sessions').set({ last_used_at: now }).where('id', '=', current.session_id).execute();
-        const access = await this.deps.tokens.issue({ userId: current.user_id, sessionId: current.session_id, role: current.role });
+        await trx
+          .updateTable('sessions')
+          .set({ last_used_at: now })
+          .where('id', '=', current.session_id)
+          .execute();
+        const access = await this.deps.tokens.issue({
+          userId: current.user_id,
+          sessionId: current.session_id,
+          role: current.role,
+        });
         return {
           outcome: 'rotated',
           ...ids,
@@ -149,7 +175,8 @@ export class SessionService {
       .select(['revoked_at', 'expires_at'])
       .where('id', '=', sessionId)
       .executeTakeFirst();
-    const verdict = row && row.revoked_at === null && new Date(row.expires_at) > new Date() ? 'active' : 'revoked';
+    const verdict =
+      row && row.revoked_at === null && new Date(row.expires_at) > new Date() ? 'active' : 'revoked';
     if (!this.deps.store.degraded) {
       const ttlSeconds = verdict === 'active' ? ACTIVE_CACHE_SECONDS : this.deps.tokens.ttlSeconds;
       await this.deps.store.set(sessionKey(sessionId), verdict, { ttlSeconds });
@@ -169,7 +196,9 @@ export class SessionService {
   /** Access tokens outlive nothing longer than their TTL, so the revoked verdict needs no more. */
   private async cacheRevoked(sessionIds: string[]): Promise<void> {
     await Promise.all(
-      sessionIds.map((id) => this.deps.store.set(sessionKey(id), 'revoked', { ttlSeconds: this.deps.tokens.ttlSeconds })),
+      sessionIds.map((id) =>
+        this.deps.store.set(sessionKey(id), 'revoked', { ttlSeconds: this.deps.tokens.ttlSeconds }),
+      ),
     );
   }
 }

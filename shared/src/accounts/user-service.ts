@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import type { DB } from '../db/schema';
 import { decodeCursor, encodeCursor } from '../http/pagination';
-import { ProblemError, badRequest, notFound, unauthorized } from '../http/problem';
-import type { BlockedUser, PublicUser, User } from './api-schemas';
+import { badRequest, notFound, ProblemError, unauthorized } from '../http/problem';
 import type { RequestMeta } from './account-service';
+import type { BlockedUser, PublicUser, User } from './api-schemas';
 import type { SessionService } from './session-service';
 import { toPublicUser, toUser } from './user-views';
 
@@ -29,7 +29,10 @@ export class UserService {
     return toUser(row);
   }
 
-  async updateMe(userId: string, changes: { displayName?: string; avatarFileId?: string | null }): Promise<User> {
+  async updateMe(
+    userId: string,
+    changes: { displayName?: string; avatarFileId?: string | null },
+  ): Promise<User> {
     if (changes.avatarFileId) {
       // Avatars must be files the user owns; until the drive exists no file can qualify.
       throw new ProblemError(422, 'file-not-found', 'No file of yours has that id.', {
@@ -83,7 +86,12 @@ export class UserService {
       throw badRequest('You cannot block yourself.', [{ field: 'param.userId', message: 'is your own id' }]);
     }
     const { db } = this.deps;
-    const target = await db.selectFrom('users').select('id').where('id', '=', targetId).where('status', '!=', 'deleted').executeTakeFirst();
+    const target = await db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', targetId)
+      .where('status', '!=', 'deleted')
+      .executeTakeFirst();
     if (!target) throw notFound('No such user.');
     const inserted = await db
       .insertInto('user_blocks')
@@ -92,7 +100,13 @@ export class UserService {
       .returning('blocked_id')
       .executeTakeFirst();
     if (inserted) {
-      await this.deps.audit.record({ event: 'user.blocked', actorId: callerId, subjectId: targetId, ip: meta.ip, requestId: meta.requestId });
+      await this.deps.audit.record({
+        event: 'user.blocked',
+        actorId: callerId,
+        subjectId: targetId,
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
     }
   }
 
@@ -105,12 +119,21 @@ export class UserService {
       .returning('blocked_id')
       .executeTakeFirst();
     if (removed) {
-      await this.deps.audit.record({ event: 'user.unblocked', actorId: callerId, subjectId: targetId, ip: meta.ip, requestId: meta.requestId });
+      await this.deps.audit.record({
+        event: 'user.unblocked',
+        actorId: callerId,
+        subjectId: targetId,
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
     }
   }
 
   /** Newest block first, keyset-paginated on (created_at, blocked_id). */
-  async listBlocked(callerId: string, page: { cursor?: string; limit: number }): Promise<{ items: BlockedUser[]; nextCursor: string | null }> {
+  async listBlocked(
+    callerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ items: BlockedUser[]; nextCursor: string | null }> {
     let query = this.deps.db
       .selectFrom('user_blocks')
       .innerJoin('users', 'users.id', 'user_blocks.blocked_id')

@@ -54,8 +54,17 @@ export class AuditLog {
   }
 
   /** Newest first; `before` is the `occurred_at` cursor of the previous page. */
-  async list(options: { limit: number; before?: Date; subjectId?: string; event?: AuditEvent }): Promise<AuditLogRow[]> {
-    let query = this.db.selectFrom('audit_log').selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc');
+  async list(options: {
+    limit: number;
+    before?: Date;
+    subjectId?: string;
+    event?: AuditEvent;
+  }): Promise<AuditLogRow[]> {
+    let query = this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('occurred_at', 'desc')
+      .orderBy('id', 'desc');
     if (options.before) query = query.where('occurred_at', '<', options.before);
     if (options.subjectId) query = query.where('subject_id', '=', options.subjectId);
     if (options.event) query = query.where('event', '=', options.event);

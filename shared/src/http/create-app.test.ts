@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { capturingPlatform } from '../testing/platform';
 import { createApp } from './create-app';
 import { defineFunction } from './define-function';
-import { ProblemError } from './problem';
+import { type ProblemDetails, ProblemError } from './problem';
 
 const echo = defineFunction({
   name: 'echo',
@@ -15,7 +15,10 @@ const echo = defineFunction({
   uses: [],
   request: {
     params: v.object({ id: v.pipe(v.string(), v.uuid('must be a UUID')) }),
-    body: v.object({ name: v.pipe(v.string('must be a string'), v.maxLength(5, 'too long')), count: v.number('must be a number') }),
+    body: v.object({
+      name: v.pipe(v.string('must be a string'), v.maxLength(5, 'too long')),
+      count: v.number('must be a number'),
+    }),
   },
   response: { status: 201, schema: v.object({ id: v.string(), name: v.string() }), description: 'Echoed' },
   handle: async ({ params, body }) => ({ id: params.id, name: body.name }),
@@ -54,7 +57,11 @@ const guarded = defineFunction({
 const ID = '6f1c9a8e-3b7d-4c2a-9e5f-1a2b3c4d5e6f';
 
 function app(env: Record<string, string> = {}, functions = [echo, failing, guarded]) {
-  const { platform, lines } = capturingPlatform({ REQUEST_TIMEOUT_MS: '200', BODY_LIMIT_BYTES: '1024', ...env });
+  const { platform, lines } = capturingPlatform({
+    REQUEST_TIMEOUT_MS: '200',
+    BODY_LIMIT_BYTES: '1024',
+    ...env,
+  });
   return { app: createApp({ platform, functions }), lines, platform };
 }
 
@@ -64,10 +71,14 @@ const post = (body: string, contentType = 'application/json') => ({
   body,
 });
 
-async function problem(response: Response): Promise<any> {
+async function problem(response: Response): Promise<ProblemDetails> {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
-  const body = await response.json();
-  expect(body).toMatchObject({ status: response.status, type: expect.stringMatching(/^https:\/\//), title: expect.any(String) });
+  const body = (await response.json()) as ProblemDetails;
+  expect(body).toMatchObject({
+    status: response.status,
+    type: expect.stringMatching(/^https:\/\//),
+    title: expect.any(String),
+  });
   expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
   return body;
 }
@@ -101,18 +112,26 @@ describe('createApp', () => {
         { field: 'body.count', message: 'is required' },
       ]),
     );
-    const typeErrors = await problem(await app().app.request(`/v1/echo/${ID}`, post('{"name":5,"count":"x"}')));
-    expect(typeErrors.errors.map((error: { field: string }) => error.field).sort()).toEqual(['body.count', 'body.name']);
+    const typeErrors = await problem(
+      await app().app.request(`/v1/echo/${ID}`, post('{"name":5,"count":"x"}')),
+    );
+    expect(typeErrors.errors?.map((error) => error.field).sort()).toEqual(['body.count', 'body.name']);
   });
 
   it('refuses a body that is not JSON with 415', async () => {
-    const response = await app().app.request(`/v1/echo/${ID}`, post('name=ana', 'application/x-www-form-urlencoded'));
+    const response = await app().app.request(
+      `/v1/echo/${ID}`,
+      post('name=ana', 'application/x-www-form-urlencoded'),
+    );
     expect(response.status).toBe(415);
     await problem(response);
   });
 
   it('refuses an oversize body with 413', async () => {
-    const response = await app().app.request(`/v1/echo/${ID}`, post(JSON.stringify({ name: 'a'.repeat(4096), count: 1 })));
+    const response = await app().app.request(
+      `/v1/echo/${ID}`,
+      post(JSON.stringify({ name: 'a'.repeat(4096), count: 1 })),
+    );
     expect(response.status).toBe(413);
     await problem(response);
   });
@@ -133,7 +152,9 @@ describe('createApp', () => {
     const response = await server.request('/v1/failing/slow');
     expect(response.status).toBe(504);
     await problem(response);
-    expect(await platform.metrics.registry.metrics()).toMatch(/request_timeout_total\{[^}]*function="failing"[^}]*\} 1/);
+    expect(await platform.metrics.registry.metrics()).toMatch(
+      /request_timeout_total\{[^}]*function="failing"[^}]*\} 1/,
+    );
   });
 
   it('hides unexpected errors behind a 500 that quotes the request id, and logs them', async () => {
@@ -151,13 +172,19 @@ describe('createApp', () => {
   it('passes problems thrown by services through unchanged', async () => {
     const response = await app().app.request('/v1/failing/conflict');
     expect(response.status).toBe(409);
-    expect(await problem(response)).toMatchObject({ type: 'https://secureconnect.dev/problems/taken', detail: 'Already taken.' });
+    expect(await problem(response)).toMatchObject({
+      type: 'https://secureconnect.dev/problems/taken',
+      detail: 'Already taken.',
+    });
   });
 
   it('requires a bearer token where the function says so', async () => {
     const { app: server } = app();
     for (const authorization of [undefined, 'Basic abc', 'Bearer', 'Bearer not.a.jwt']) {
-      const response = await server.request('/v1/guarded', authorization ? { headers: { authorization } } : {});
+      const response = await server.request(
+        '/v1/guarded',
+        authorization ? { headers: { authorization } } : {},
+      );
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
       await problem(response);
@@ -192,7 +219,9 @@ describe('createApp', () => {
     const ready = await server.request('/readyz');
     expect(ready.status).toBe(200);
     const metrics = await (await server.request('/metrics')).text();
-    expect(metrics).toMatch(/http_requests_total\{[^}]*function="echo"[^}]*route="\/v1\/echo\/:id"[^}]*status="201"[^}]*\} 1/);
+    expect(metrics).toMatch(
+      /http_requests_total\{[^}]*function="echo"[^}]*route="\/v1\/echo\/:id"[^}]*status="201"[^}]*\} 1/,
+    );
     expect(metrics).toContain('redis_degraded_mode 0');
   });
 
@@ -200,7 +229,11 @@ describe('createApp', () => {
     const { app: server, lines } = app();
     await server.request(`/v1/echo/${ID}?token=secret-query`, {
       ...post('{"name":"ana","count":1}'),
-      headers: { 'content-type': 'application/json', authorization: 'Bearer secret-header', 'x-request-id': 'log-1' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer secret-header',
+        'x-request-id': 'log-1',
+      },
     });
     const requestLines = lines.filter((line) => line.requestId === 'log-1');
     expect(requestLines).toHaveLength(1);

@@ -9,7 +9,7 @@ import type { AppEnv } from './app-env';
 import { clientIp } from './client-info';
 import { type AnyFunction, requiredDependencies } from './define-function';
 import { problemErrorHandler, problemResponse } from './error-handler';
-import { ProblemError, forbidden, unauthorized } from './problem';
+import { forbidden, ProblemError, unauthorized } from './problem';
 import { requestLogging } from './request-logging';
 import { validateRequest } from './validation';
 
@@ -40,7 +40,8 @@ function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): 
     if (fn.auth !== 'public') {
       auth = await platform.authenticate(bearerToken(c.req.header('authorization')));
       c.set('userId', auth.userId);
-      if (fn.auth === 'admin' && auth.role !== 'admin') throw forbidden('This operation needs the admin role.');
+      if (fn.auth === 'admin' && auth.role !== 'admin')
+        throw forbidden('This operation needs the admin role.');
     }
     const input = await validateRequest(c, fn.request);
     const result = await fn.handle(input, {
@@ -95,7 +96,11 @@ export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
     bodyLimit({
       maxSize: config.BODY_LIMIT_BYTES,
       onError: () => {
-        throw new ProblemError(413, 'body-too-large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes.`);
+        throw new ProblemError(
+          413,
+          'body-too-large',
+          `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes.`,
+        );
       },
     }),
   );
@@ -121,9 +126,14 @@ export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
     const allowed = patterns.filter(({ pattern }) => pattern.test(c.req.path)).map(({ method }) => method);
     const problem =
       allowed.length > 0
-        ? new ProblemError(405, 'method-not-allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, {
-            allow: allowed,
-          })
+        ? new ProblemError(
+            405,
+            'method-not-allowed',
+            `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
+            {
+              allow: allowed,
+            },
+          )
         : new ProblemError(404, 'no-such-route', `No operation answers ${c.req.method} ${c.req.path}.`);
     return problemResponse(c, problem);
   });

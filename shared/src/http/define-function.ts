@@ -80,7 +80,8 @@ export function defineFunction<A extends AuthMode, R extends RequestSchemas, S e
  */
 export function requiredDependencies(functions: AnyFunction[]): Dependency[] {
   const needed = new Set(functions.flatMap((fn) => fn.uses));
-  if (functions.some((fn) => fn.auth !== 'public')) for (const dependency of ['sql', 'kv', 'verify-key'] as const) needed.add(dependency);
+  if (functions.some((fn) => fn.auth !== 'public'))
+    for (const dependency of ['sql', 'kv', 'verify-key'] as const) needed.add(dependency);
   return [...needed];
 }
 

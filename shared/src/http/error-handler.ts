@@ -5,7 +5,15 @@ import type { AppEnv } from './app-env';
 import { ProblemError } from './problem';
 
 /** Driver errors that mean "a dependency is down or saturated", not "our bug". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '53300',
+]);
 
 function asProblem(error: unknown, c: Context<AppEnv>): ProblemError {
   if (error instanceof ProblemError) return error;
@@ -36,12 +44,17 @@ export function problemErrorHandler(metrics: Metrics): ErrorHandler<AppEnv> {
   return function handleProblem(error, c) {
     const problem = asProblem(error, c);
     if (problem.status >= 500) c.set('failure', error);
-    if (problem.status === 504) metrics.requestTimeoutTotal.inc({ function: c.get('functionName') ?? 'unknown' });
+    if (problem.status === 504)
+      metrics.requestTimeoutTotal.inc({ function: c.get('functionName') ?? 'unknown' });
     return problemResponse(c, problem);
   };
 }
 
 /** The problem+json response for a problem, with `instance` set to the request path. */
 export function problemResponse(c: Context, problem: ProblemError): Response {
-  return c.body(JSON.stringify({ ...problem.toProblem(), instance: c.req.path }), problem.status as 500, problem.headers());
+  return c.body(
+    JSON.stringify({ ...problem.toProblem(), instance: c.req.path }),
+    problem.status as 500,
+    problem.headers(),
+  );
 }

@@ -7,7 +7,9 @@ type JsonSchema = Record<string, unknown>;
 
 /** Transforms and checks have no JSON Schema form; the structural part is still documented. */
 const jsonSchema = (schema: AnySchema): JsonSchema => {
-  const { $schema: _, ...rest } = toJsonSchema(schema as v.GenericSchema, { errorMode: 'ignore' }) as JsonSchema;
+  const { $schema: _, ...rest } = toJsonSchema(schema as v.GenericSchema, {
+    errorMode: 'ignore',
+  }) as JsonSchema;
   return rest;
 };
 
@@ -38,7 +40,10 @@ const problem = (description: string) => ({
 
 function parameters(location: 'path' | 'query', schema: AnySchema | undefined) {
   if (!schema) return [];
-  const { properties = {}, required = [] } = jsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const { properties = {}, required = [] } = jsonSchema(schema) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(properties).map(([name, property]) => ({
     name,
     in: location,
@@ -51,7 +56,10 @@ function operation(fn: AnyFunction) {
   const { request, response } = fn;
   const responses: Record<string, unknown> = {
     [response.status]: response.schema
-      ? { description: response.description, content: { 'application/json': { schema: jsonSchema(response.schema) } } }
+      ? {
+          description: response.description,
+          content: { 'application/json': { schema: jsonSchema(response.schema) } },
+        }
       : { description: response.description },
     400: problem('Malformed JSON or invalid input; `errors` names each field'),
     413: problem('The body is larger than the configured limit'),
@@ -70,7 +78,12 @@ function operation(fn: AnyFunction) {
     ...(fn.auth === 'public' ? { security: [] } : {}),
     parameters: [...parameters('path', request.params), ...parameters('query', request.query)],
     ...(request.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(request.body) } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(request.body) } },
+          },
+        }
       : {}),
     responses,
   };
@@ -80,7 +93,10 @@ function operation(fn: AnyFunction) {
  * The OpenAPI 3.1 document for a set of functions, generated from their manifests and valibot
  * schemas so it cannot drift from what the functions accept.
  */
-export function buildOpenApiDocument(functions: AnyFunction[], info: { version: string; serverUrl?: string }) {
+export function buildOpenApiDocument(
+  functions: AnyFunction[],
+  info: { version: string; serverUrl?: string },
+) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const fn of [...functions].sort((a, b) => a.path.localeCompare(b.path))) {
     const openApiPath = fn.path.replace(/:(\w+)/g, '{$1}');

@@ -32,5 +32,7 @@ export function decodeCursor<K extends string>(cursor: string, keys: readonly K[
   } catch {
     // fall through to the same answer as a well-formed but foreign cursor
   }
-  throw badRequest('The cursor is invalid.', [{ field: 'query.cursor', message: 'is not a cursor this API issued' }]);
+  throw badRequest('The cursor is invalid.', [
+    { field: 'query.cursor', message: 'is not a cursor this API issued' },
+  ]);
 }

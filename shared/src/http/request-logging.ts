@@ -17,7 +17,9 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
     const durationSeconds = (performance.now() - started) / 1000;
     const status = c.res.status;
     const fn = c.get('functionName') ?? 'platform';
-    const route = c.get('route') ?? (QUIET_PATHS.test(c.req.path) ? c.req.path.replace(/^\/function\/[^/]+/, '') : 'unmatched');
+    const route =
+      c.get('route') ??
+      (QUIET_PATHS.test(c.req.path) ? c.req.path.replace(/^\/function\/[^/]+/, '') : 'unmatched');
     const labels = { function: fn, method: c.req.method, route, status: String(status) };
     metrics.httpRequestsTotal.inc(labels);
     metrics.httpRequestDuration.observe(labels, durationSeconds);

@@ -16,16 +16,25 @@ export interface ListenOptions {
   host: string;
   /** Extra work at shutdown before the platform closes, e.g. closing WebSockets with 1001. */
   beforeClose?: () => Promise<void>;
-  // biome-ignore lint/suspicious/noExplicitAny: Hono apps differ only in their Env type
   websocket?: Parameters<typeof serve>[0]['websocket'];
 }
 
 /** Starts a plain Node HTTP server for an app — what of-watchdog's `http` mode runs. */
-export async function listen(app: Hono<any>, platform: Platform, options: ListenOptions): Promise<RunningServer> {
+export async function listen(
+  // biome-ignore lint/suspicious/noExplicitAny: Hono apps differ only in their Env type
+  app: Hono<any>,
+  platform: Platform,
+  options: ListenOptions,
+): Promise<RunningServer> {
   const { config, logger } = platform;
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve(
-      { fetch: app.fetch, port: options.port, hostname: options.host, ...(options.websocket ? { websocket: options.websocket } : {}) },
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname: options.host,
+        ...(options.websocket ? { websocket: options.websocket } : {}),
+      },
       () => resolve(started),
     );
     started.once('error', reject);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { type FieldError, ProblemError, badRequest } from './problem';
+import { badRequest, type FieldError, ProblemError } from './problem';
 
 export type AnySchema = v.GenericSchema<unknown, unknown>;
 
@@ -24,7 +24,10 @@ function fieldErrors(location: string, issues: v.BaseIssue<unknown>[]): FieldErr
     const path = issue.path?.map((item) => String(item.key)).join('.');
     // valibot reports a missing key as a type error of the object; say what a client needs to hear.
     const missing = issue.type === 'object' && issue.received === 'undefined';
-    return { field: path ? `${location}.${path}` : location, message: missing ? 'is required' : issue.message };
+    return {
+      field: path ? `${location}.${path}` : location,
+      message: missing ? 'is required' : issue.message,
+    };
   });
 }
 
@@ -58,7 +61,9 @@ async function readJsonBody(c: Context): Promise<unknown> {
 /** Collapses repeated query keys into arrays and single ones into strings, as schemas expect. */
 function readQuery(c: Context): Record<string, string | string[]> {
   const all = c.req.queries();
-  return Object.fromEntries(Object.entries(all).map(([key, values]) => [key, values.length === 1 ? values[0]! : values]));
+  return Object.fromEntries(
+    Object.entries(all).map(([key, values]) => [key, values.length === 1 ? values[0]! : values]),
+  );
 }
 
 /**
@@ -66,7 +71,10 @@ function readQuery(c: Context): Record<string, string | string[]> {
  * 415 for a body that is not JSON, 400 for malformed JSON, 400 with field-level `errors` for
  * schema violations. Undeclared parts are not read.
  */
-export async function validateRequest<R extends RequestSchemas>(c: Context, schemas: R): Promise<ValidatedInput<R>> {
+export async function validateRequest<R extends RequestSchemas>(
+  c: Context,
+  schemas: R,
+): Promise<ValidatedInput<R>> {
   const params = schemas.params ? check('param', schemas.params, c.req.param()) : undefined;
   const query = schemas.query ? check('query', schemas.query, readQuery(c)) : undefined;
   const body = schemas.body ? check('body', schemas.body, (await readJsonBody(c)) ?? {}) : undefined;

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config/env';
 import type { AppEnv } from '../http/app-env';
 import { createApp } from '../http/create-app';
 import { type AnyFunction, requiredDependencies } from '../http/define-function';
-import { type RunningServer, exitOnSignals, listen } from '../http/serve';
+import { exitOnSignals, listen, type RunningServer } from '../http/serve';
 import { createLogger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { Platform } from './platform';
@@ -47,7 +47,10 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
     await platform.start(dependencies);
   } catch (error) {
     if (error instanceof ConfigError) exitWithConfigError(options.service, error);
-    logger.warn({ err: error }, 'a dependency is unavailable at start-up; serving anyway and retrying on demand');
+    logger.warn(
+      { err: error },
+      'a dependency is unavailable at start-up; serving anyway and retrying on demand',
+    );
   }
 
   const app = createApp({ platform, functions: options.functions });

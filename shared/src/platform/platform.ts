@@ -137,7 +137,10 @@ export class Platform {
 
   rateLimiter(): Promise<RateLimiter> {
     return this.once('rate-limiter', async () => {
-      const [{ RateLimiter }, store] = await Promise.all([import('../ratelimit/rate-limiter'), this.keyValueStore()]);
+      const [{ RateLimiter }, store] = await Promise.all([
+        import('../ratelimit/rate-limiter'),
+        this.keyValueStore(),
+      ]);
       return new RateLimiter({ config: this.config, store, logger: this.logger, metrics: this.metrics });
     });
   }
@@ -233,7 +236,8 @@ export class Platform {
   }
 
   async readiness(dependencies: Dependency[]): Promise<ReadinessReport> {
-    if (this.shuttingDown) return { status: 'down', checks: { shutdown: { status: 'down', detail: 'draining' } } };
+    if (this.shuttingDown)
+      return { status: 'down', checks: { shutdown: { status: 'down', detail: 'draining' } } };
     const probes: Record<Dependency, () => Promise<{ status: CheckStatus; detail?: string }>> = {
       sql: async () => {
         await (await this.database()).ping();
@@ -241,7 +245,8 @@ export class Platform {
       },
       kv: async () => {
         const store = await this.keyValueStore();
-        if (store.degraded) return { status: 'degraded', detail: 'Redis unreachable; in-process fallback serving' };
+        if (store.degraded)
+          return { status: 'degraded', detail: 'Redis unreachable; in-process fallback serving' };
         await store.ping();
         return { status: 'ok' };
       },
@@ -270,7 +275,11 @@ export class Platform {
     );
     const checks = Object.fromEntries(entries);
     const statuses = entries.map(([, check]) => check.status);
-    const status: CheckStatus = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    const status: CheckStatus = statuses.includes('down')
+      ? 'down'
+      : statuses.includes('degraded')
+        ? 'degraded'
+        : 'ok';
     return { status, checks };
   }
 

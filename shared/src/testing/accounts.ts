@@ -18,8 +18,11 @@ export async function registerAccount(
   const email = overrides.email ?? `user-${randomUUID()}@example.test`;
   const password = overrides.password ?? 'correct horse battery staple';
   const displayName = overrides.displayName ?? 'Test User';
-  const response = await server.request('POST', '/v1/auth/register', { body: { email, password, displayName } });
-  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const response = await server.request('POST', '/v1/auth/register', {
+    body: { email, password, displayName },
+  });
+  if (response.status !== 201)
+    throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
   return {
     id: response.body.user.id,
     email,
@@ -32,7 +35,9 @@ export async function registerAccount(
 
 /** The one-time token carried by the link in the newest matching mail to `email`. */
 export async function tokenFromMail(server: TestServer, email: string, subject: RegExp): Promise<string> {
-  const mail = await server.smtp.waitFor((message) => message.to.includes(email) && subject.test(message.subject));
+  const mail = await server.smtp.waitFor(
+    (message) => message.to.includes(email) && subject.test(message.subject),
+  );
   const match = /[?&]token=([^\s&]+)/.exec(mail.text);
   if (!match?.[1]) throw new Error(`no token link in mail: ${mail.text}`);
   return decodeURIComponent(match[1]);

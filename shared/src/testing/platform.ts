@@ -8,7 +8,10 @@ import { Metrics } from '../observability/metrics';
 import { Platform } from '../platform/platform';
 
 /** A platform whose log lines are captured as parsed JSON, for tests of the HTTP kit itself. */
-export function capturingPlatform(env: Record<string, string> = {}): { platform: Platform; lines: Record<string, unknown>[] } {
+export function capturingPlatform(env: Record<string, string> = {}): {
+  platform: Platform;
+  lines: Record<string, unknown>[];
+} {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {

@@ -7,6 +7,7 @@ import { createTestDatabase } from './database';
 import { testKeyPrefix } from './redis';
 import { type SmtpCapture, startSmtpCapture } from './smtp';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely, as a client would
 export interface TestResponse<T = any> {
   status: number;
   headers: Headers;
@@ -28,6 +29,7 @@ export interface TestServer {
   smtp: SmtpCapture;
   /** Which SQL and KV backends this server runs on, for test names and logs. */
   backends: { sql: 'postgres' | 'pglite'; kv: 'redis' | 'memory' };
+  // biome-ignore lint/suspicious/noExplicitAny: see TestResponse
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   close(): Promise<void>;
 }
@@ -45,7 +47,11 @@ export interface TestServerOptions {
  * database or PGlite directory, a fresh Redis key prefix or the in-process store, and a real SMTP
  * server capturing mail. Nothing of ours is mocked.
  */
-export async function startTestServer({ functions = [], boot, env = {} }: TestServerOptions): Promise<TestServer> {
+export async function startTestServer({
+  functions = [],
+  boot,
+  env = {},
+}: TestServerOptions): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sc-test-'));
   const database = process.env.SC_TEST_DATABASE_URL ? await createTestDatabase() : undefined;
   const redisUrl = process.env.SC_TEST_REDIS_URL || undefined;
@@ -94,7 +100,9 @@ export async function startTestServer({ functions = [], boot, env = {} }: TestSe
     async close() {
       // No request may end in a 500, in any test (SPEC §5): bad input is always a 4xx.
       const metrics = await server.platform.metrics.registry.metrics();
-      const failures = metrics.split('\n').filter((line) => line.startsWith('http_requests_total{') && line.includes('status="500"'));
+      const failures = metrics
+        .split('\n')
+        .filter((line) => line.startsWith('http_requests_total{') && line.includes('status="500"'));
       await server.close();
       await smtp.close();
       await database?.close();
