@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_accounts';
+
+/** Every migration, keyed by name; Kysely runs them in name order. Append only: never rename or edit one that shipped. */
+export const migrations: Record<string, Migration> = {
+  '0001_accounts': m0001,
+};
