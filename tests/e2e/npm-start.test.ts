@@ -47,7 +47,8 @@ describe('npm start on the embedded defaults', () => {
     child.stderr?.on('data', (chunk) => {
       output += chunk;
     });
-    const exited = new Promise<number | null>((done) => child?.once('exit', (code) => done(code)));
+    // 'close' waits for every holder of the output pipes: npm and the server it started.
+    const exited = new Promise<void>((done) => child?.once('close', () => done()));
 
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
