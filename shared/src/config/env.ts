@@ -131,12 +131,15 @@ function resolveSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | und
   for (const name of Object.keys(env)) {
     if (!name.endsWith('_FILE')) continue;
     const target = name.slice(0, -'_FILE'.length);
-    if (!SECRET_NAMES.includes(target as (typeof SECRET_NAMES)[number]) || env[target] !== undefined) continue;
+    if (!SECRET_NAMES.includes(target as (typeof SECRET_NAMES)[number]) || env[target] !== undefined)
+      continue;
     const path = env[name] as string;
     try {
       resolved[target] = readFileSync(path, 'utf8').trim();
     } catch (error) {
-      throw new ConfigError(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new ConfigError(
+        `${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   for (const [key, value] of Object.entries(resolved)) {
@@ -160,6 +163,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const name = issue.path?.[0]?.key ?? 'configuration';
   const shown = SECRET_NAMES.includes(name as (typeof SECRET_NAMES)[number])
     ? ''
-    : ` (got ${JSON.stringify(issue.input)})`;
+    : ` (got ${JSON.stringify(known[String(name)])})`;
   throw new ConfigError(`${String(name)}: ${issue.message}${shown}`);
 }
