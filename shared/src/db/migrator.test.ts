@@ -17,6 +17,10 @@ const EVERY_TABLE: Record<keyof DB, true> = {
   email_tokens: true,
   user_blocks: true,
   audit_log: true,
+  conversations: true,
+  conversation_members: true,
+  identity_keys: true,
+  one_time_prekeys: true,
 };
 
 const noPostgres = !process.env.SC_TEST_DATABASE_URL;

@@ -72,6 +72,54 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string, string>;
 }
 
+export type ConversationType = 'direct' | 'group';
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+/** bigint columns come back as strings from pg and PGlite alike; seqs stay far below 2^53. */
+type BigIntColumn = ColumnType<string, number | string | undefined, number | string>;
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  type: ConversationType;
+  title: string | null;
+  direct_key: string | null;
+  created_by: string;
+  e2ee: ColumnType<boolean, boolean | undefined, boolean>;
+  ai_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  retention_days: number | null;
+  last_seq: BigIntColumn;
+  last_message_id: string | null;
+  last_message_sender_id: string | null;
+  last_message_preview: string | null;
+  last_message_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ConversationMembersTable {
+  conversation_id: string;
+  user_id: string;
+  role: ColumnType<MemberRole, MemberRole | undefined, MemberRole>;
+  joined_at: CreatedAt;
+  read_seq: BigIntColumn;
+  muted_until: Timestamp | null;
+}
+
+export interface IdentityKeysTable {
+  user_id: string;
+  identity_key: string;
+  signed_prekey_id: number;
+  signed_prekey: string;
+  signed_prekey_signature: string;
+  updated_at: Timestamp;
+}
+
+export interface OneTimePrekeysTable {
+  user_id: string;
+  key_id: number;
+  public_key: string;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -79,6 +127,10 @@ export interface DB {
   email_tokens: EmailTokensTable;
   user_blocks: UserBlocksTable;
   audit_log: AuditLogTable;
+  conversations: ConversationsTable;
+  conversation_members: ConversationMembersTable;
+  identity_keys: IdentityKeysTable;
+  one_time_prekeys: OneTimePrekeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -86,3 +138,5 @@ export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export type ConversationRow = Selectable<ConversationsTable>;
+export type MemberRow = Selectable<ConversationMembersTable>;
