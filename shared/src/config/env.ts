@@ -89,6 +89,17 @@ export const EnvSchema = v.object({
   DB_POOL_ACQUIRE_TIMEOUT_MS: integer(2000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: integer(5000, 1, 600_000),
 
+  CASSANDRA_CONTACT_POINTS: list,
+  CASSANDRA_LOCAL_DC: v.optional(v.pipe(v.string(), v.nonEmpty()), 'datacenter1'),
+  CASSANDRA_KEYSPACE: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be a lowercase CQL identifier')),
+    'secureconnect',
+  ),
+  CASSANDRA_USERNAME: v.optional(v.string()),
+  CASSANDRA_PASSWORD: v.optional(v.string()),
+  CASSANDRA_REPLICATION_FACTOR: integer(1, 1, 9),
+  CASSANDRA_READ_TIMEOUT_MS: integer(2000, 1, 60_000),
+
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: v.optional(v.string(), 'sc:'),
   REDIS_COMMAND_TIMEOUT_MS: integer(500, 1, 60_000),
@@ -109,6 +120,14 @@ export const EnvSchema = v.object({
   REQUEST_TIMEOUT_MS: integer(10_000, 1, 300_000),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
 
+  GROUP_MAX_MEMBERS: integer(1024, 2, 100_000),
+  MESSAGE_MAX_BYTES: integer(16 * 1024, 256, 1024 * 1024),
+
+  REALTIME_AUTH_TIMEOUT_MS: integer(5000, 100, 60_000),
+  REALTIME_SEND_BUFFER_BYTES: integer(1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
+  REALTIME_DEGRADED_POLL_MS: integer(2000, 100, 5000),
+  REALTIME_PING_INTERVAL_MS: integer(30_000, 1000, 300_000),
+
   RATE_LIMITS: flag('on'),
   RATE_LIMIT_LOGIN: rateLimit('10/60'),
   RATE_LIMIT_REGISTER: rateLimit('5/3600'),
@@ -116,6 +135,7 @@ export const EnvSchema = v.object({
   RATE_LIMIT_PASSWORD_RESET: rateLimit('5/3600'),
   RATE_LIMIT_SEND_MESSAGE: rateLimit('30/10'),
   RATE_LIMIT_PRESIGN: rateLimit('30/60'),
+  RATE_LIMIT_KEY_BUNDLE: rateLimit('60/60'),
   LOCKOUT_THRESHOLD: integer(5, 1, 100),
   LOCKOUT_SECONDS: integer(15 * 60, 1, 24 * 3600),
 });
@@ -123,7 +143,14 @@ export const EnvSchema = v.object({
 export type Config = v.InferOutput<typeof EnvSchema>;
 
 /** Variables that may also be given as `NAME_FILE` (a mounted Docker/OpenFaaS secret). */
-const SECRET_NAMES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY'] as const;
+const SECRET_NAMES = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'JWT_PRIVATE_KEY',
+  'JWT_PUBLIC_KEY',
+  'CASSANDRA_PASSWORD',
+] as const;
 
 /** Resolves `NAME_FILE` indirections; the file wins only when `NAME` itself is unset. */
 function resolveSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {

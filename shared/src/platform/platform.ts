@@ -4,18 +4,22 @@ import type { UserService } from '../accounts/user-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
 import type { Config } from '../config/env';
+import type { MembershipDirectory } from '../conversations/membership';
 import type { Database } from '../db/database';
+import type { KeyDirectory } from '../keys/key-directory';
 import type { KeyValueStore } from '../kv/key-value-store';
 import type { Mailer } from '../mail/mailer';
+import type { MessageStore } from '../messaging/message-store';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
+import type { EventBus } from '../realtime/event-bus';
 
 /**
  * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
  * issue tokens get it); `verify-key` the public key every authenticated function needs.
  */
-export type Dependency = 'sql' | 'kv' | 'mail' | 'signing-key' | 'verify-key';
+export type Dependency = 'sql' | 'kv' | 'mail' | 'signing-key' | 'verify-key' | 'messages' | 'events';
 
 export type CheckStatus = 'ok' | 'degraded' | 'down';
 
@@ -99,6 +103,53 @@ export class Platform {
       },
       (store) => store.close(),
     );
+  }
+
+  /** Messages and event logs: Cassandra when CASSANDRA_CONTACT_POINTS is set, else SQL. */
+  messageStore(): Promise<MessageStore> {
+    return this.once(
+      'messages',
+      async () => {
+        const [{ openMessageStore }, database] = await Promise.all([
+          import('../messaging/open-message-store'),
+          this.database(),
+        ]);
+        return openMessageStore({
+          config: this.config,
+          db: database.db,
+          logger: this.logger,
+          metrics: this.metrics,
+        });
+      },
+      (store) => store.close(),
+    );
+  }
+
+  /** Pub/sub to realtime gateways: Redis when REDIS_URL is set, else in-process. */
+  eventBus(): Promise<EventBus> {
+    return this.once(
+      'events',
+      async () => {
+        const { openEventBus } = await import('../realtime/open-event-bus');
+        return openEventBus({
+          url: this.config.REDIS_URL,
+          keyPrefix: this.config.REDIS_KEY_PREFIX,
+          logger: this.logger,
+          metrics: this.metrics,
+        });
+      },
+      (bus) => bus.close(),
+    );
+  }
+
+  membership(): Promise<MembershipDirectory> {
+    return this.once('membership', async () => {
+      const [{ SqlMembershipDirectory }, database] = await Promise.all([
+        import('../conversations/membership'),
+        this.database(),
+      ]);
+      return new SqlMembershipDirectory(database.db);
+    });
   }
 
   mailer(): Promise<Mailer> {
@@ -205,6 +256,17 @@ export class Platform {
     });
   }
 
+  keyDirectory(): Promise<KeyDirectory> {
+    return this.once('key-directory', async () => {
+      const [{ KeyDirectory }, database, limiter] = await Promise.all([
+        import('../keys/key-directory'),
+        this.database(),
+        this.rateLimiter(),
+      ]);
+      return new KeyDirectory(database.db, limiter);
+    });
+  }
+
   /** Verifies an access token and that its session is still live (logout, bans, resets end it). */
   async authenticate(token: string): Promise<AccessTokenClaims> {
     const tokens = await this.accessTokens();
@@ -226,6 +288,8 @@ export class Platform {
         }
       },
       'verify-key': () => this.accessTokens(),
+      messages: () => this.messageStore(),
+      events: () => this.eventBus(),
     };
     await Promise.all(dependencies.map((dependency) => opening[dependency]()));
   }
@@ -261,6 +325,20 @@ export class Platform {
       'verify-key': async () => {
         await this.accessTokens();
         return { status: 'ok' };
+      },
+      messages: async () => {
+        const store = await this.messageStore();
+        await store.lastSeq('00000000-0000-0000-0000-000000000000');
+        return { status: 'ok', detail: store.kind };
+      },
+      events: async () => {
+        const bus = await this.eventBus();
+        return bus.degraded
+          ? {
+              status: 'degraded',
+              detail: 'Redis unreachable; events reach this process only, gateways poll the log',
+            }
+          : { status: 'ok' };
       },
     };
     const entries = await Promise.all(

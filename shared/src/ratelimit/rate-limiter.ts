@@ -13,7 +13,8 @@ export type RateLimitName =
   | 'resend-verification'
   | 'password-reset'
   | 'send-message'
-  | 'presign';
+  | 'presign'
+  | 'key-bundle';
 
 const SETTINGS = {
   login: 'RATE_LIMIT_LOGIN',
@@ -22,6 +23,7 @@ const SETTINGS = {
   'password-reset': 'RATE_LIMIT_PASSWORD_RESET',
   'send-message': 'RATE_LIMIT_SEND_MESSAGE',
   presign: 'RATE_LIMIT_PRESIGN',
+  'key-bundle': 'RATE_LIMIT_KEY_BUNDLE',
 } as const satisfies Record<RateLimitName, keyof Config>;
 
 /** The configuration a {@link RateLimiter} reads. */
