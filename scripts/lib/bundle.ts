@@ -1,0 +1,271 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { ROOT } from './function-catalog';
+
+/**
+ * Packages left out of every bundle and installed beside it instead (SPEC §3, §10):
+ * a native addon, WASM builds with data files, and optional drivers.
+ */
+export const EXTERNAL_PACKAGES = [
+  '@node-rs/argon2', // native .node addon, one prebuilt package per platform
+  '@electric-sql/pglite', // WASM + data files; embedded mode only
+  'kysely-pglite', // pulls its CLI (oclif, kysely-codegen) on import; embedded mode only
+  'pg-native', // pg's optional libpq binding, never used
+  'cassandra-driver', // later: messages store
+] as const;
+
+/**
+ * Externals a production image does not install: they serve only the embedded mode (no
+ * DATABASE_URL). The bundle's package.json lists them as optional peers, which
+ * `npm install --omit=dev` skips; the entry refuses to start without DATABASE_URL when they are
+ * missing rather than failing on the first request.
+ */
+export const EMBEDDED_ONLY_PACKAGES: ReadonlySet<string> = new Set(['@electric-sql/pglite', 'kysely-pglite']);
+
+/**
+ * Gives the CommonJS dependencies inside an ESM bundle what they expect: `require` (ioredis,
+ * pino, nodemailer and pg call it), and `__dirname`/`__filename` (pino's transport and
+ * ioredis's friendly error stacks read them).
+ */
+export const ESM_REQUIRE_BANNER = [
+  "import { createRequire as __scCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __scFileURLToPath } from 'node:url';",
+  "import { dirname as __scDirname } from 'node:path';",
+  'const require = __scCreateRequire(import.meta.url);',
+  'const __filename = __scFileURLToPath(import.meta.url);',
+  'const __dirname = __scDirname(__filename);',
+].join('\n');
+
+export interface BundledPackage {
+  /** npm package name, or `(shared)` / `(function)` for our own sources. */
+  name: string;
+  /** Bytes this package contributes to index.mjs. */
+  bytes: number;
+}
+
+export interface BundleResult {
+  name: string;
+  /** Absolute path of `<outDir>/<name>/index.mjs`. */
+  file: string;
+  /** Size of index.mjs. */
+  bytes: number;
+  /** External packages the bundle imports, with the installed version. */
+  externals: Record<string, string>;
+  /** What went into the bundle, largest first. */
+  packages: BundledPackage[];
+  /**
+   * Packages (bundled or external) evaluated at start-up: reachable from the entry through static
+   * imports and require calls. Everything else in the bundle sits behind a dynamic `import()` and
+   * is evaluated only when the platform first needs it.
+   */
+  eagerPackages: string[];
+}
+
+export interface BundleOptions {
+  /** Repository root holding `functions/<name>/handler.ts`; defaults to this repository. */
+  root?: string;
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Bundles one function into `<outDir>/<name>/index.mjs` (+ `.map`, + a `package.json` listing the
+ * externals it imports), ready for `node index.mjs` behind of-watchdog's `http` mode.
+ *
+ * @example
+ * const { file, bytes } = await bundleFunction('users-me', 'dist/functions');
+ */
+export async function bundleFunction(
+  name: string,
+  outDir: string,
+  options: BundleOptions = {},
+): Promise<BundleResult> {
+  if (!NAME_PATTERN.test(name)) throw new Error(`not a function name: ${JSON.stringify(name)}`);
+  const root = resolve(options.root ?? ROOT);
+  const functionDir = join(root, 'functions', name);
+  if (!existsSync(join(functionDir, 'handler.ts')))
+    throw new Error(`no function ${name}: ${functionDir}/handler.ts is missing`);
+
+  const targetDir = resolve(outDir, name);
+  await rm(targetDir, { recursive: true, force: true });
+  await mkdir(targetDir, { recursive: true });
+  const file = join(targetDir, 'index.mjs');
+
+  const result = await build({
+    stdin: {
+      contents: entrySource(name),
+      resolveDir: functionDir,
+      sourcefile: `functions/${name}/(entry).ts`,
+      loader: 'ts',
+    },
+    absWorkingDir: root,
+    // A scaffolded function in another root still finds this repository's packages.
+    nodePaths: [join(ROOT, 'node_modules')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile: file,
+    minify: false,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    external: [...EXTERNAL_PACKAGES],
+    banner: { js: ESM_REQUIRE_BANNER },
+    metafile: true,
+    logLevel: 'silent',
+  });
+  for (const warning of result.warnings) {
+    process.stderr.write(`${name}: esbuild warning: ${warning.text}\n`);
+  }
+
+  const externals = await externalVersions(importedExternals(result.metafile, root, file), root);
+  await writeFile(
+    join(targetDir, 'package.json'),
+    `${JSON.stringify(bundleManifest(name, externals), null, 2)}\n`,
+  );
+  return {
+    name,
+    file,
+    bytes: (await stat(file)).size,
+    externals,
+    packages: bundledPackages(result.metafile, root, file),
+    eagerPackages: eagerPackages(result.metafile, root, file),
+  };
+}
+
+/**
+ * The entry esbuild bundles: the function's handler and the shared boot, which builds the
+ * platform from the environment and serves on PORT (SIGTERM drains and exits 0).
+ */
+function entrySource(name: string): string {
+  return [
+    `import fn from './handler.ts';`,
+    `import { assertStoresInstalled } from ${JSON.stringify(join(ROOT, 'scripts/lib/function-entry.ts'))};`,
+    `import { bootFunctions } from '@secureconnect/shared/platform/boot';`,
+    ``,
+    `assertStoresInstalled(fn, ${JSON.stringify(name)});`,
+    `await bootFunctions({ service: fn.name, functions: [fn] });`,
+    ``,
+  ].join('\n');
+}
+
+/** The package an import specifier belongs to: `@scope/name/sub` → `@scope/name`. */
+export function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+function isBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0] ?? specifier);
+}
+
+function outputOf(metafile: Metafile, root: string, file: string) {
+  const output = metafile.outputs[relative(root, file)];
+  if (!output) throw new Error(`esbuild metafile has no output for ${file}`);
+  return output;
+}
+
+function importedExternals(metafile: Metafile, root: string, file: string): string[] {
+  const packages = outputOf(metafile, root, file)
+    .imports.filter((entry) => entry.external && !isBuiltin(entry.path))
+    .map((entry) => packageOf(entry.path));
+  return [...new Set(packages)].sort();
+}
+
+async function externalVersions(packages: string[], root: string): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const name of packages) {
+    const candidates = [
+      join(root, 'node_modules', name, 'package.json'),
+      join(ROOT, 'node_modules', name, 'package.json'),
+    ];
+    const found = candidates.find((path) => existsSync(path));
+    // Not installed here (an optional driver such as pg-native): the bundle only imports it
+    // behind a code path we never take, so any version is acceptable.
+    versions[name] = found ? (JSON.parse(await readFile(found, 'utf8')) as { version: string }).version : '*';
+  }
+  return versions;
+}
+
+/**
+ * The package.json written beside index.mjs. Required externals are `dependencies` (pinned to
+ * the versions this build was tested with); embedded-only and uninstalled optional ones are
+ * optional peers, which `npm install --omit=dev` does not install.
+ */
+export function bundleManifest(name: string, externals: Record<string, string>) {
+  const dependencies: Record<string, string> = {};
+  const peerDependencies: Record<string, string> = {};
+  for (const [pkg, version] of Object.entries(externals)) {
+    if (EMBEDDED_ONLY_PACKAGES.has(pkg) || version === '*') peerDependencies[pkg] = version;
+    else dependencies[pkg] = version;
+  }
+  return {
+    name: `@secureconnect/bundle-${name}`,
+    version: '0.0.0',
+    private: true,
+    type: 'module',
+    main: 'index.mjs',
+    dependencies,
+    ...(Object.keys(peerDependencies).length > 0
+      ? {
+          peerDependencies,
+          peerDependenciesMeta: Object.fromEntries(
+            Object.keys(peerDependencies).map((pkg) => [pkg, { optional: true }]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** The package (or `(shared)` / `(function)`) an esbuild input path belongs to. */
+function inputPackage(path: string): string {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(path);
+  return match?.[1] ?? (path.includes('shared/src/') ? '(shared)' : '(function)');
+}
+
+function eagerPackages(metafile: Metafile, root: string, file: string): string[] {
+  const output = outputOf(metafile, root, file);
+  const entry = output.entryPoint;
+  if (!entry) throw new Error(`esbuild metafile has no entry point for ${file}`);
+  const packages = new Set<string>();
+  // An ESM bundle hoists every static `import` of an external to its top, so those load at
+  // start-up wherever in the bundle they were written.
+  for (const path of Object.keys(output.inputs)) {
+    for (const edge of metafile.inputs[path]?.imports ?? []) {
+      if (edge.external && edge.kind === 'import-statement' && !isBuiltin(edge.path))
+        packages.add(packageOf(edge.path));
+    }
+  }
+  const seen = new Set<string>([entry]);
+  const queue = [entry];
+  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
+    if (!path.startsWith('<')) packages.add(inputPackage(path));
+    for (const edge of metafile.inputs[path]?.imports ?? []) {
+      if (edge.kind !== 'import-statement' && edge.kind !== 'require-call') continue;
+      if (edge.external) {
+        if (!isBuiltin(edge.path)) packages.add(packageOf(edge.path));
+      } else if (!seen.has(edge.path)) {
+        seen.add(edge.path);
+        queue.push(edge.path);
+      }
+    }
+  }
+  return [...packages].sort();
+}
+
+/** Bytes in index.mjs per npm package (the last `node_modules/<pkg>` of each input path). */
+function bundledPackages(metafile: Metafile, root: string, file: string): BundledPackage[] {
+  const sizes = new Map<string, number>();
+  for (const [path, input] of Object.entries(outputOf(metafile, root, file).inputs)) {
+    if (path.startsWith('<')) continue;
+    const name = inputPackage(path);
+    sizes.set(name, (sizes.get(name) ?? 0) + input.bytesInOutput);
+  }
+  return [...sizes]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .filter(({ bytes }) => bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
