@@ -7,7 +7,7 @@ import { timeout } from 'hono/timeout';
 import type { Platform } from '../platform/platform';
 import type { AppEnv } from './app-env';
 import { clientIp } from './client-info';
-import { type AnyFunction, requiredDependencies } from './define-function';
+import { type AnyFunction, Reply, requiredDependencies } from './define-function';
 import { problemErrorHandler, problemResponse } from './error-handler';
 import { forbidden, ProblemError, unauthorized } from './problem';
 import { requestLogging } from './request-logging';
@@ -52,8 +52,9 @@ function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): 
       userAgent: c.req.header('user-agent'),
       c,
     });
-    if (fn.response.status === 204 || result === undefined) return c.body(null, fn.response.status);
-    return c.json(result as object, fn.response.status);
+    const { status, body } = result instanceof Reply ? result : { status: fn.response.status, body: result };
+    if (status === 204 || body === undefined) return c.body(null, status);
+    return c.json(body as object, status);
   });
   app.route('/', route);
   app.route(`/function/${fn.name}`, route);

@@ -37,6 +37,19 @@ export interface RequestContext<A extends AuthMode = AuthMode> {
   c: Context;
 }
 
+/**
+ * A body with a status other than the manifest's, for operations whose success has two shapes
+ * (an idempotent create answers 201 the first time and 200 after).
+ */
+export class Reply<T> {
+  constructor(
+    readonly status: SuccessStatus,
+    readonly body: T,
+  ) {}
+}
+
+type Body<S> = S extends AnySchema ? v.InferInput<S> : undefined;
+
 export interface FunctionDefinition<
   A extends AuthMode = AuthMode,
   R extends RequestSchemas = RequestSchemas,
@@ -45,10 +58,7 @@ export interface FunctionDefinition<
   auth: A;
   request: R;
   response: { status: SuccessStatus; schema: S; description: string };
-  handle(
-    input: ValidatedInput<R>,
-    context: RequestContext<A>,
-  ): Promise<S extends AnySchema ? v.InferInput<S> : undefined>;
+  handle(input: ValidatedInput<R>, context: RequestContext<A>): Promise<Body<S> | Reply<Body<S>>>;
 }
 
 /** A function as the app factory and the generators see it, its generics erased. */

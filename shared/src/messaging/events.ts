@@ -13,6 +13,8 @@ export const DURABLE_EVENT_TYPES = [
   'poll.updated',
   'member.added',
   'member.removed',
+  // Not in SPEC §6's list: a member's role changed. Clients that do not know it may ignore it.
+  'member.updated',
   'conversation.updated',
   'call.ringing',
   'call.ended',

@@ -4,7 +4,11 @@ import type { UserService } from '../accounts/user-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
 import type { Config } from '../config/env';
+import type { ConversationEvents } from '../conversations/conversation-events';
+import type { ConversationService } from '../conversations/conversation-service';
+import type { MemberService } from '../conversations/member-service';
 import type { MembershipDirectory } from '../conversations/membership';
+import type { MessageService } from '../conversations/message-service';
 import type { Database } from '../db/database';
 import type { KeyDirectory } from '../keys/key-directory';
 import type { KeyValueStore } from '../kv/key-value-store';
@@ -253,6 +257,55 @@ export class Platform {
         this.auditLog(),
       ]);
       return new UserService({ db: database.db, sessions, audit });
+    });
+  }
+
+  private conversationEvents(): Promise<ConversationEvents> {
+    return this.once('conversation-events', async () => {
+      const [{ ConversationEvents }, database, bus] = await Promise.all([
+        import('../conversations/conversation-events'),
+        this.database(),
+        this.eventBus(),
+      ]);
+      return new ConversationEvents(database.db, bus, this.logger);
+    });
+  }
+
+  conversations(): Promise<ConversationService> {
+    return this.once('conversations', async () => {
+      const [{ ConversationService }, database, messages, events] = await Promise.all([
+        import('../conversations/conversation-service'),
+        this.database(),
+        this.messageStore(),
+        this.conversationEvents(),
+      ]);
+      return new ConversationService({ db: database.db, messages, events, config: this.config });
+    });
+  }
+
+  members(): Promise<MemberService> {
+    return this.once('members', async () => {
+      const [{ MemberService }, database, messages, events, conversations] = await Promise.all([
+        import('../conversations/member-service'),
+        this.database(),
+        this.messageStore(),
+        this.conversationEvents(),
+        this.conversations(),
+      ]);
+      return new MemberService({ db: database.db, messages, events, conversations, config: this.config });
+    });
+  }
+
+  messages(): Promise<MessageService> {
+    return this.once('message-service', async () => {
+      const [{ MessageService }, database, messages, events, limiter] = await Promise.all([
+        import('../conversations/message-service'),
+        this.database(),
+        this.messageStore(),
+        this.conversationEvents(),
+        this.rateLimiter(),
+      ]);
+      return new MessageService({ db: database.db, messages, events, limiter, metrics: this.metrics, config: this.config });
     });
   }
 

@@ -1,0 +1,228 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/env';
+import type { DB } from '../db/schema';
+import { conflict, forbidden, notFound, ProblemError } from '../http/problem';
+import type { MessageStore } from '../messaging/message-store';
+import type { Metrics } from '../observability/metrics';
+import type { RateLimiter } from '../ratelimit/rate-limiter';
+import { isAdmin, type Membership, requireMembership } from './access';
+import type { Message, SendMessage } from './api-schemas';
+import type { ConversationEvents } from './conversation-events';
+import { toMessage } from './views';
+
+export interface MessageServiceDeps {
+  db: Kysely<DB>;
+  messages: MessageStore;
+  events: ConversationEvents;
+  limiter: RateLimiter;
+  metrics: Metrics;
+  config: Pick<Config, 'MESSAGE_MAX_BYTES'>;
+}
+
+/** Messages and reactions (SPEC §5 messages-*, reactions-*). */
+export class MessageService {
+  constructor(private readonly deps: MessageServiceDeps) {}
+
+  /**
+   * Idempotent by clientMessageId: a retry after a lost response returns the same message and
+   * publishes nothing new. The sender's read pointer moves past their own message.
+   */
+  async send(
+    callerId: string,
+    conversationId: string,
+    input: SendMessage,
+  ): Promise<{ message: Message; created: boolean }> {
+    const { db, messages, limiter, metrics } = this.deps;
+    const membership = await requireMembership(db, conversationId, callerId);
+    await this.assertNotBlocked(membership, callerId);
+    this.assertBodySize(input.body, 'body.body');
+    if (input.attachmentFileIds.length > 0) {
+      // Attachments must be files the sender owns; until the drive exists none can qualify.
+      throw new ProblemError(422, 'file-not-found', 'No file of yours has that id.', {
+        errors: [{ field: 'body.attachmentFileIds', message: 'are not files you own' }],
+      });
+    }
+    if (input.replyToId) {
+      const original = await messages.getMessage(conversationId, input.replyToId);
+      if (!original) {
+        throw new ProblemError(
+          422,
+          'reply-target-missing',
+          'The message replied to is not in this conversation.',
+          {
+            errors: [{ field: 'body.replyToId', message: 'is not a message of this conversation' }],
+          },
+        );
+      }
+    }
+    await limiter.consume('send-message', callerId);
+    const appended = await messages.appendMessage({
+      conversationId,
+      senderId: callerId,
+      clientMessageId: input.clientMessageId,
+      body: input.body,
+      replyToId: input.replyToId ?? null,
+      attachmentFileIds: input.attachmentFileIds,
+    });
+    if (appended.created) {
+      metrics.messagesSentTotal.inc({ e2ee: String(membership.conversation.e2ee) });
+      await this.deps.events.published(appended.event, {
+        record: appended.message,
+        e2ee: membership.conversation.e2ee,
+      });
+      await db
+        .updateTable('conversation_members')
+        .set({ read_seq: appended.message.seq })
+        .where('conversation_id', '=', conversationId)
+        .where('user_id', '=', callerId)
+        .where('read_seq', '<', String(appended.message.seq))
+        .execute();
+    }
+    return { message: toMessage(appended.message), created: appended.created };
+  }
+
+  async list(
+    callerId: string,
+    conversationId: string,
+    page: { before?: number; after?: number; limit: number },
+  ): Promise<{ items: Message[]; lastSeq: number }> {
+    await requireMembership(this.deps.db, conversationId, callerId);
+    const [records, lastSeq] = await Promise.all([
+      this.deps.messages.listMessages(conversationId, {
+        beforeSeq: page.before,
+        afterSeq: page.after,
+        limit: page.limit,
+      }),
+      this.deps.messages.lastSeq(conversationId),
+    ]);
+    return { items: records.map(toMessage), lastSeq };
+  }
+
+  /** The server cannot read E2EE bodies, so it cannot search them. */
+  async search(
+    callerId: string,
+    conversationId: string,
+    query: { q: string; limit: number },
+  ): Promise<{ items: Message[] }> {
+    const { conversation } = await requireMembership(this.deps.db, conversationId, callerId);
+    if (conversation.e2ee) {
+      throw conflict(
+        'e2ee-search-unavailable',
+        'Search is unavailable in end-to-end encrypted conversations; search on the device.',
+      );
+    }
+    const records = await this.deps.messages.search(conversationId, query.q, query.limit);
+    return { items: records.map(toMessage) };
+  }
+
+  async edit(callerId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
+    const membership = await requireMembership(this.deps.db, conversationId, callerId);
+    await this.assertNotBlocked(membership, callerId);
+    this.assertBodySize(body, 'body.body');
+    const current = await this.requireMessage(conversationId, messageId);
+    if (current.senderId !== callerId) throw forbidden('Only the author may edit a message.');
+    if (current.deletedAt) throw conflict('message-deleted', 'A deleted message cannot be edited.');
+    const change = await this.deps.messages.editMessage({
+      conversationId,
+      messageId,
+      body,
+      actorId: callerId,
+    });
+    if (!change) throw notFound('No such message.');
+    await this.deps.events.published(change.event);
+    return toMessage(change.message);
+  }
+
+  /** The author or a group admin; the message stays as a tombstone. Deleting twice is a no-op. */
+  async delete(callerId: string, conversationId: string, messageId: string): Promise<void> {
+    const membership = await requireMembership(this.deps.db, conversationId, callerId);
+    const current = await this.requireMessage(conversationId, messageId);
+    const mayModerate = membership.conversation.type === 'group' && isAdmin(membership.member);
+    if (current.senderId !== callerId && !mayModerate)
+      throw forbidden('Only the author or a group admin may delete a message.');
+    const change = await this.deps.messages.deleteMessage({ conversationId, messageId, actorId: callerId });
+    if (change) await this.deps.events.published(change.event);
+  }
+
+  async addReaction(
+    callerId: string,
+    conversationId: string,
+    messageId: string,
+    emoji: string,
+  ): Promise<void> {
+    const membership = await requireMembership(this.deps.db, conversationId, callerId);
+    await this.assertNotBlocked(membership, callerId);
+    const current = await this.requireMessage(conversationId, messageId);
+    if (current.deletedAt) throw conflict('message-deleted', 'A deleted message takes no reactions.');
+    const event = await this.deps.messages.addReaction({
+      conversationId,
+      messageId,
+      emoji,
+      userId: callerId,
+    });
+    if (event) await this.deps.events.published(event);
+  }
+
+  async removeReaction(
+    callerId: string,
+    conversationId: string,
+    messageId: string,
+    emoji: string,
+  ): Promise<void> {
+    await requireMembership(this.deps.db, conversationId, callerId);
+    await this.requireMessage(conversationId, messageId);
+    const event = await this.deps.messages.removeReaction({
+      conversationId,
+      messageId,
+      emoji,
+      userId: callerId,
+    });
+    if (event) await this.deps.events.published(event);
+  }
+
+  private async requireMessage(conversationId: string, messageId: string) {
+    const message = await this.deps.messages.getMessage(conversationId, messageId);
+    if (!message) throw notFound('No such message.');
+    return message;
+  }
+
+  private assertBodySize(body: string, field: string): void {
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes > this.deps.config.MESSAGE_MAX_BYTES) {
+      throw new ProblemError(
+        413,
+        'message-too-large',
+        `The message is ${bytes} bytes; at most ${this.deps.config.MESSAGE_MAX_BYTES} are allowed.`,
+        {
+          errors: [{ field, message: `must be at most ${this.deps.config.MESSAGE_MAX_BYTES} bytes` }],
+        },
+      );
+    }
+  }
+
+  /** In a direct conversation a block in either direction stops messages both ways. */
+  private async assertNotBlocked({ conversation }: Membership, callerId: string): Promise<void> {
+    if (conversation.type !== 'direct') return;
+    const block = await this.deps.db
+      .selectFrom('conversation_members as other')
+      .innerJoin('user_blocks', (join) =>
+        join.on((eb) =>
+          eb.or([
+            eb.and([
+              eb('user_blocks.blocker_id', '=', eb.ref('other.user_id')),
+              eb('user_blocks.blocked_id', '=', callerId),
+            ]),
+            eb.and([
+              eb('user_blocks.blocker_id', '=', callerId),
+              eb('user_blocks.blocked_id', '=', eb.ref('other.user_id')),
+            ]),
+          ]),
+        ),
+      )
+      .select('user_blocks.blocker_id')
+      .where('other.conversation_id', '=', conversation.id)
+      .where('other.user_id', '!=', callerId)
+      .executeTakeFirst();
+    if (block) throw forbidden('Messages cannot be exchanged with this user.');
+  }
+}
