@@ -1,4 +1,26 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type LabelValues, Registry } from 'prom-client';
+
+/**
+ * `redis_degraded_mode` when several Redis clients share a process (the key-value store, the
+ * event bus): each reports its own state under a name and the gauge reads 1 while any of them
+ * is degraded, so one client recovering cannot hide another's outage. A bare `set` is the
+ * key-value store's report, which keeps its existing calls meaning what they meant.
+ */
+export class RedisDegradedGauge extends Gauge {
+  private readonly degradedClients = new Set<string>();
+
+  /** Records whether `client` currently finds Redis unreachable. */
+  report(client: string, degraded: boolean): void {
+    if (degraded) this.degradedClients.add(client);
+    else this.degradedClients.delete(client);
+    super.set(this.degradedClients.size > 0 ? 1 : 0);
+  }
+
+  override set(...args: [number] | [LabelValues<string>, number]): void {
+    const value = args.length === 1 ? args[0] : args[1];
+    this.report('kv', value > 0);
+  }
+}
 
 /**
  * Every metric the platform exposes, with the stable names of SPEC §8. One instance per process;
@@ -68,7 +90,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly redisDegradedMode = new Gauge({
+  readonly redisDegradedMode = new RedisDegradedGauge({
     name: 'redis_degraded_mode',
     help: '1 while Redis is unreachable and in-process fallbacks serve instead, else 0.',
     registers: [this.registry],
@@ -99,6 +121,45 @@ export class Metrics {
     name: 'emails_sent_total',
     help: 'Emails handed to the mail transport, by template and outcome.',
     labelNames: ['template', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly websocketConnections = new Gauge({
+    name: 'websocket_connections',
+    help: 'WebSockets open on this gateway, authenticated or not yet.',
+    registers: [this.registry],
+  });
+
+  readonly websocketMessagesTotal = new Counter({
+    name: 'websocket_messages_total',
+    help: 'WebSocket frames received (in) and sent (out), by frame type.',
+    labelNames: ['direction', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly websocketClosesTotal = new Counter({
+    name: 'websocket_closes_total',
+    help: 'WebSockets closed by the gateway, by reason (auth, slow-consumer, protocol, revoked, shutdown…).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly websocketFramesDroppedTotal = new Counter({
+    name: 'websocket_frames_dropped_total',
+    help: 'Frames not written because the socket was over its send-buffer cap (slow consumer).',
+    registers: [this.registry],
+  });
+
+  readonly realtimeDegradedPollsTotal = new Counter({
+    name: 'realtime_degraded_polls_total',
+    help: 'Event-log polls made for locally subscribed conversations while the event bus was degraded.',
+    registers: [this.registry],
+  });
+
+  readonly realtimeEventsFromLogTotal = new Counter({
+    name: 'realtime_events_from_log_total',
+    help: 'Durable events a gateway fetched from the event log instead of receiving them pushed, by cause.',
+    labelNames: ['cause'] as const,
     registers: [this.registry],
   });
 

@@ -1,0 +1,229 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { EventBus } from './event-bus';
+import { MemoryEventBus } from './memory-event-bus';
+
+/** Options for {@link RedisEventBus}. */
+export interface RedisEventBusOptions {
+  /** `redis://` or `rediss://`, credentials and database included. */
+  url: string;
+  /** Prepended to every channel name (REDIS_KEY_PREFIX), so deployments sharing a Redis stay apart. */
+  keyPrefix: string;
+  /** Deadline of one PUBLISH or health check; past it the bus counts Redis as unreachable. */
+  commandTimeoutMs?: number;
+  /** How often the publisher connection is pinged, to notice a hung (not just a dead) server. */
+  healthCheckIntervalMs?: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 1000;
+/** As in the key-value store: a black-holed host must not delay noticing recovery by 10 s. */
+const CONNECT_TIMEOUT_MS = 2000;
+/** Channels per SUBSCRIBE when resubscribing after a reconnect; keeps one command reasonably small. */
+const RESUBSCRIBE_BATCH = 1000;
+
+/** Exponential from 100 ms, capped at 2 s, forever, with jitter (same policy as the key-value store). */
+function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** (attempt - 1), 2000) + Math.floor(Math.random() * 100);
+}
+
+/**
+ * {@link EventBus} on Redis pub/sub: one publisher and one subscriber connection per process.
+ *
+ * Redis down never stops a publisher (SPEC §8): `publish` fails fast (no offline queue), counts
+ * `redis_fallback_total{operation="publish"}` and still delivers to this process's own
+ * subscribers — the embedded-style path that keeps a single-process deployment whole. Other
+ * processes miss the message; gateways notice `degraded`, poll the event log meanwhile and catch
+ * up once more when Redis returns. `degraded` turns false only after every channel has been
+ * subscribed again on a fresh connection, so a caller that catches up then misses nothing.
+ */
+export class RedisEventBus implements EventBus {
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  /** This process's handlers; Redis messages and fallback publishes are delivered through it. */
+  private readonly local: MemoryEventBus;
+  private readonly keyPrefix: string;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly healthCheck: NodeJS.Timeout;
+  private publisherReady = false;
+  private subscriberSynced = false;
+  /** Starts true: until both connections are up, only this process hears its own publishes. */
+  private isDegraded = true;
+  /**
+   * Resolves once both connections are up, or after the connect timeout when Redis is down at
+   * boot. Until then nothing is reported: connecting is not an outage.
+   */
+  readonly started: Promise<void>;
+  private starting = true;
+  private settleStart: (() => void) | undefined;
+  private closing = false;
+
+  constructor({
+    url,
+    keyPrefix,
+    commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
+    healthCheckIntervalMs = DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+    logger,
+    metrics,
+  }: RedisEventBusOptions) {
+    this.keyPrefix = keyPrefix;
+    this.logger = logger.child({ component: 'event-bus' });
+    this.metrics = metrics;
+    this.local = new MemoryEventBus(this.logger);
+    const options: RedisOptions = {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: commandTimeoutMs,
+      disconnectTimeout: commandTimeoutMs,
+      // Fail at once while disconnected instead of queueing: a publish must never wait on Redis.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: reconnectDelay,
+      // Resubscribing is ours (see resubscribe): ioredis would only restore channels whose
+      // SUBSCRIBE had succeeded, and channels added during the outage would be lost.
+      autoResubscribe: false,
+    };
+    this.publisher = new Redis(url, options);
+    this.subscriber = new Redis(url, options);
+
+    this.publisher.on('ready', () => {
+      this.publisherReady = true;
+      this.updateDegraded();
+    });
+    this.publisher.on('close', () => {
+      this.publisherReady = false;
+      this.updateDegraded();
+    });
+    this.subscriber.on('ready', () => void this.resubscribe());
+    this.subscriber.on('close', () => {
+      this.subscriberSynced = false;
+      this.updateDegraded();
+    });
+    for (const client of [this.publisher, this.subscriber]) {
+      // Every failed reconnect attempt lands here; the transition itself is logged once, at warn.
+      client.on('error', (error: Error) => this.logger.debug({ err: error }, 'Redis connection error'));
+    }
+    this.subscriber.on('message', (channel: string, payload: string) => {
+      if (channel.startsWith(this.keyPrefix))
+        this.local.deliver(channel.slice(this.keyPrefix.length), payload);
+    });
+    this.started = this.firstConnection();
+    this.healthCheck = setInterval(() => void this.checkHealth(), healthCheckIntervalMs).unref();
+  }
+
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  async publish(channel: string, payload: string): Promise<void> {
+    if (!this.isDegraded) {
+      try {
+        await this.publisher.publish(this.keyPrefix + channel, payload);
+        return;
+      } catch (error) {
+        this.recycle(error);
+      }
+    }
+    this.metrics.redisFallbackTotal.inc({ operation: 'publish' });
+    this.local.deliver(channel, payload);
+  }
+
+  async subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    const { first, remove } = this.local.add(channel, handler);
+    // While disconnected the channel is only recorded; `resubscribe` sends it once Redis is back.
+    if (first && this.subscriberSynced) {
+      await this.subscriber
+        .subscribe(this.keyPrefix + channel)
+        .catch((error: unknown) => this.recycle(error));
+    }
+    return async () => {
+      if (remove() && this.subscriberSynced) {
+        await this.subscriber.unsubscribe(this.keyPrefix + channel).catch(() => {});
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.healthCheck);
+    await this.local.close();
+    for (const client of [this.subscriber, this.publisher]) {
+      if (client.status === 'ready') await client.quit().catch(() => {});
+      client.disconnect();
+    }
+    this.metrics.redisDegradedMode.report('event-bus', false);
+  }
+
+  /** On every fresh subscriber connection: subscribe every channel that has local handlers. */
+  private async resubscribe(): Promise<void> {
+    try {
+      const channels = this.local.channels().map((channel) => this.keyPrefix + channel);
+      for (let start = 0; start < channels.length; start += RESUBSCRIBE_BATCH) {
+        await this.subscriber.subscribe(...channels.slice(start, start + RESUBSCRIBE_BATCH));
+      }
+      this.subscriberSynced = true;
+      this.updateDegraded();
+    } catch (error) {
+      this.recycle(error);
+    }
+  }
+
+  private async checkHealth(): Promise<void> {
+    if (!this.publisherReady) return;
+    try {
+      await this.publisher.ping();
+    } catch (error) {
+      this.recycle(error);
+    }
+  }
+
+  /**
+   * A command failed or timed out on a connection that still looks open (a hung server):
+   * drop both connections so that only a fresh `ready` — the server answering again — ends the
+   * outage.
+   */
+  private recycle(reason: unknown): void {
+    if (this.closing) return;
+    this.logger.debug({ err: reason }, 'Redis command failed; reconnecting');
+    this.publisherReady = false;
+    this.subscriberSynced = false;
+    this.updateDegraded();
+    for (const client of [this.publisher, this.subscriber]) {
+      if (client.status === 'ready') client.disconnect(true);
+    }
+  }
+
+  private updateDegraded(): void {
+    if (this.closing) return;
+    const degraded = !(this.publisherReady && this.subscriberSynced);
+    if (degraded === this.isDegraded) return;
+    this.isDegraded = degraded;
+    if (!this.starting) this.report();
+    else if (!degraded) this.settleStart?.();
+  }
+
+  /** One gauge update and one log line per transition. */
+  private report(): void {
+    this.metrics.redisDegradedMode.report('event-bus', this.isDegraded);
+    if (this.isDegraded)
+      this.logger.warn('Redis unreachable: events reach this process only; gateways poll the event log');
+    else this.logger.info('Redis reachable: events published through Redis');
+  }
+
+  private firstConnection(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settleStart?.(), CONNECT_TIMEOUT_MS).unref();
+      this.settleStart = () => {
+        this.settleStart = undefined;
+        clearTimeout(timer);
+        this.starting = false;
+        // A healthy start is not news; only a start without Redis is worth a line.
+        if (this.isDegraded) this.report();
+        resolve();
+      };
+    });
+  }
+}
