@@ -21,6 +21,10 @@ const EVERY_TABLE: Record<keyof DB, true> = {
   conversation_members: true,
   identity_keys: true,
   one_time_prekeys: true,
+  conversation_seqs: true,
+  conversation_events: true,
+  messages: true,
+  message_reactions: true,
 };
 
 const noPostgres = !process.env.SC_TEST_DATABASE_URL;

@@ -120,6 +120,46 @@ export interface OneTimePrekeysTable {
   public_key: string;
 }
 
+/** The SQL MessageStore's per-conversation counter: the last seq handed out (a row, not a SQL sequence). */
+export interface ConversationSeqsTable {
+  conversation_id: string;
+  last_seq: BigIntColumn;
+}
+
+export interface ConversationEventsTable {
+  conversation_id: string;
+  seq: BigIntColumn;
+  type: string;
+  actor_id: string | null;
+  /** jsonb: written as a JSON string, read back parsed. */
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: BigIntColumn;
+  sender_id: string;
+  client_message_id: string;
+  body: string;
+  reply_to_id: string | null;
+  /** jsonb array of file ids: written as a JSON string, read back parsed. */
+  attachment_file_ids: ColumnType<string[], string | undefined, string>;
+  created_at: Timestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+}
+
+export interface MessageReactionsTable {
+  conversation_id: string;
+  message_id: string;
+  emoji: string;
+  user_id: string;
+  seq: BigIntColumn;
+  created_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -131,6 +171,10 @@ export interface DB {
   conversation_members: ConversationMembersTable;
   identity_keys: IdentityKeysTable;
   one_time_prekeys: OneTimePrekeysTable;
+  conversation_seqs: ConversationSeqsTable;
+  conversation_events: ConversationEventsTable;
+  messages: MessagesTable;
+  message_reactions: MessageReactionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
