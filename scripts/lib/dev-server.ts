@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
 import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
+import { createRealtimeGateway } from '@secureconnect/realtime-gateway/gateway';
 import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
 import { loadFunctions, ROOT } from './function-catalog';
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
 
 /**
- * Every function in one process, under both addressings, plus `/openapi.json` and `/docs` —
- * the embedded default of SPEC §4 when nothing is configured.
+ * Every function in one process, under both addressings, plus `/openapi.json`, `/docs` and the
+ * realtime gateway at `/v1/realtime` — the embedded default of SPEC §4 when nothing is configured.
  */
 export async function startDevServer(
   options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
@@ -27,6 +28,11 @@ export async function startDevServer(
       );
       app.get('/openapi.json', (c) => c.json(document));
       app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SecureConnect API' }));
+    },
+    async websockets(app, platform) {
+      const gateway = await createRealtimeGateway(platform);
+      gateway.mount(app);
+      return gateway;
     },
   });
 }

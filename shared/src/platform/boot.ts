@@ -1,3 +1,4 @@
+import type { WebSocketServerLike } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { ConfigError, loadConfig } from '../config/env';
 import type { AppEnv } from '../http/app-env';
@@ -17,6 +18,18 @@ export interface BootOptions {
   extend?: (app: Hono<AppEnv>, platform: Platform) => void;
   /** Install SIGTERM/SIGINT handling; off for tests that stop the server themselves. */
   handleSignals?: boolean;
+  /**
+   * WebSockets served on the same port (the dev server's realtime gateway at /v1/realtime):
+   * mounts its upgrade route and hands back the upgrade server and what closes its sockets
+   * (with 1001) when the server shuts down.
+   */
+  websockets?: (app: Hono<AppEnv>, platform: Platform) => Promise<WebSocketHost>;
+}
+
+/** What {@link BootOptions.websockets} hands back. */
+export interface WebSocketHost {
+  server: WebSocketServerLike;
+  close(): Promise<void>;
 }
 
 export interface BootedServer extends RunningServer {
@@ -55,7 +68,12 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
 
   const app = createApp({ platform, functions: options.functions });
   options.extend?.(app, platform);
-  const running = await listen(app, platform, { port: config.PORT, host: config.HOST });
+  const websockets = await options.websockets?.(app, platform);
+  const running = await listen(app, platform, {
+    port: config.PORT,
+    host: config.HOST,
+    ...(websockets ? { websocket: { server: websockets.server }, beforeClose: () => websockets.close() } : {}),
+  });
   if (options.handleSignals ?? true) exitOnSignals(running, platform);
   logger.info(
     {

@@ -1,0 +1,3 @@
+import { startGatewayServer } from './server';
+
+await startGatewayServer();

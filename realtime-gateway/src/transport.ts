@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Logger } from '@secureconnect/shared/observability/logger';
+import type { Metrics } from '@secureconnect/shared/observability/metrics';
+import * as v from 'valibot';
+import type { WebSocket } from 'ws';
+import type { FlushScheduler } from './flush-scheduler';
+import {
+  AuthFrame,
+  CLIENT_FRAME_TYPES,
+  ClientFrame,
+  CloseCode,
+  type CloseReason,
+  type ErrorCode,
+  frames,
+} from './protocol';
+
+/** Who is on the other end, once the auth frame has been verified. */
+export interface Session {
+  userId: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+/** What the node does with a connection's traffic. */
+export interface ConnectionHandler {
+  /**
+   * Verifies the token and registers the connection; resolves with the `ready` frame, which is
+   * the first frame the client receives. Throwing a {@link RefusedConnection} closes the socket.
+   */
+  authenticate(connection: Connection, token: string): Promise<string>;
+  /** A valid frame from an authenticated connection (a later `auth` frame included). */
+  frame(connection: Connection, frame: ClientFrame): void;
+  /** The socket is gone, whoever closed it. Called once. */
+  closed(connection: Connection): void;
+}
+
+/** Thrown by a {@link ConnectionHandler} to close the socket with a given code. */
+export class RefusedConnection extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: CloseReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TransportSettings {
+  authTimeoutMs: number;
+  /** REALTIME_SEND_BUFFER_BYTES: past it the socket is a slow consumer and is closed. */
+  sendBufferBytes: number;
+}
+
+/** Invalid frames tolerated per window before the socket is closed for abuse. */
+const INVALID_FRAME_LIMIT = 10;
+const INVALID_FRAME_WINDOW_MS = 60_000;
+/** Frames a client may send between its auth frame and `ready`; they are handled after it. */
+const EARLY_FRAME_LIMIT = 16;
+/** After a close frame, how long the peer gets to answer before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+/** setTimeout's ceiling; a later expiry is re-armed when reached. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closed';
+
+/**
+ * One client's WebSocket: first-frame authentication within a deadline, validation of what the
+ * client sends, and a bounded, coalesced write path for what it is sent.
+ *
+ * Writes are queued and flushed once per tick (see {@link FlushScheduler}) with the TCP socket
+ * corked, so a burst of frames leaves in one write. Frames are Buffers shared by every recipient:
+ * nothing is copied or encoded per socket. When what is buffered for the socket exceeds the send
+ * buffer cap, the client is not keeping up: queued frames are dropped and the socket is closed
+ * (4429) — memory per socket stays bounded, and the client catches up by seq after reconnecting.
+ */
+export class Connection {
+  readonly id = randomUUID();
+  /** Set once authenticated. */
+  session: Session | undefined;
+  /** Conversations this connection receives, kept current by membership signals. */
+  readonly conversations = new Set<string>();
+  private state: State = 'awaiting-auth';
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly earlyFrames: ClientFrame[] = [];
+  private invalidFrames = 0;
+  private invalidWindowStart = 0;
+  /** Cleared by every ping round; a socket that answers none before the next is dead. */
+  private alive = true;
+  private authTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The TCP socket under `ws`, corked around each flush. */
+    private readonly socket: Socket | undefined,
+    private readonly handler: ConnectionHandler,
+    private readonly scheduler: FlushScheduler,
+    private readonly settings: TransportSettings,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    metrics.websocketConnections.inc();
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => this.onClosed());
+    this.authTimer = setTimeout(
+      () => this.close(CloseCode.authTimeout, 'auth-timeout', 'no auth frame in time'),
+      settings.authTimeoutMs,
+    );
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** A frame from the client, as text (binary frames are refused). */
+  receive(data: unknown): void {
+    if (this.state === 'closed') return;
+    this.alive = true;
+    const frame = this.parse(data);
+    if (this.state === 'awaiting-auth') {
+      clearTimeout(this.authTimer);
+      if (!frame || !v.is(AuthFrame, frame)) {
+        this.close(CloseCode.unauthorized, 'auth-failed', 'the first frame must be {"type":"auth","token"}');
+        return;
+      }
+      this.state = 'authenticating';
+      void this.authenticate(frame.token);
+      return;
+    }
+    if (!frame) return;
+    if (this.state === 'authenticating') {
+      if (this.earlyFrames.length >= EARLY_FRAME_LIMIT)
+        this.close(CloseCode.protocolViolation, 'protocol', 'wait for ready');
+      else this.earlyFrames.push(frame);
+      return;
+    }
+    this.handler.frame(this, frame);
+  }
+
+  /** Binds the verified session and arms the close at token expiry (4401). */
+  bindSession(session: Session): void {
+    this.session = session;
+    clearTimeout(this.expiryTimer);
+    const arm = () => {
+      const remaining = session.expiresAt.getTime() - Date.now();
+      if (remaining <= 0) this.close(CloseCode.unauthorized, 'token-expired', 'access token expired');
+      else this.expiryTimer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+    };
+    arm();
+  }
+
+  /**
+   * Queues a frame for this tick's flush. Returns false when it was not queued: the socket is
+   * closed, or it is over its send-buffer cap and is being closed as a slow consumer.
+   */
+  send(frame: Buffer): boolean {
+    if (this.state === 'closed') return false;
+    if (this.ws.bufferedAmount + this.pendingBytes > this.settings.sendBufferBytes) {
+      this.metrics.websocketFramesDroppedTotal.inc(this.pending.length + 1);
+      this.close(CloseCode.slowConsumer, 'slow-consumer', 'send buffer full; reconnect and catch up');
+      return false;
+    }
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (this.pending.length === 1) this.scheduler.schedule(this);
+    return true;
+  }
+
+  /** Sends a frame the gateway built for this socket alone, counted by type. */
+  reply(text: string, type: string): void {
+    if (this.send(Buffer.from(text))) this.metrics.websocketMessagesTotal.inc({ direction: 'out', type });
+  }
+
+  error(code: ErrorCode, message: string): void {
+    this.reply(frames.error(code, message), 'error');
+  }
+
+  flush(): void {
+    const queued = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.state !== 'open' || queued.length === 0) {
+      // Before `ready`, frames stay queued (still bounded by the send-buffer cap).
+      if (this.state !== 'closed') {
+        this.pending = queued;
+        this.pendingBytes = queued.reduce((bytes, frame) => bytes + frame.length, 0);
+      }
+      return;
+    }
+    this.socket?.cork();
+    for (const frame of queued) this.ws.send(frame, { binary: false });
+    this.socket?.uncork();
+  }
+
+  /** One heartbeat round: false (and the socket terminated) when the last ping got no answer. */
+  heartbeat(): boolean {
+    if (this.state === 'closed') return false;
+    if (!this.alive) {
+      this.metrics.websocketClosesTotal.inc({ reason: 'heartbeat' });
+      this.ws.terminate();
+      return false;
+    }
+    this.alive = false;
+    this.ws.ping();
+    return true;
+  }
+
+  /** Closes with a code the client can act on; a peer that does not answer is cut off shortly after. */
+  close(code: number, reason: CloseReason, message: string): void {
+    if (this.state === 'closed') return;
+    this.metrics.websocketClosesTotal.inc({ reason });
+    this.logger.debug(
+      { connectionId: this.id, userId: this.session?.userId, code, reason },
+      'closing socket',
+    );
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.ws.close(code, message);
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    this.onClosed();
+  }
+
+  private async authenticate(token: string): Promise<void> {
+    let ready: string;
+    try {
+      ready = await this.handler.authenticate(this, token);
+    } catch (error) {
+      if (error instanceof RefusedConnection) this.close(error.code, error.reason, error.message);
+      else {
+        this.logger.error({ err: error }, 'authenticating a socket failed');
+        this.close(CloseCode.tryAgainLater, 'auth-unavailable', 'try again later');
+      }
+      return;
+    }
+    if (this.state !== 'authenticating') return;
+    this.state = 'open';
+    // Frames delivered while subscribing waited in the queue; `ready` goes out ahead of them.
+    const frame = Buffer.from(ready);
+    this.pending.unshift(frame);
+    this.pendingBytes += frame.length;
+    this.scheduler.schedule(this);
+    this.metrics.websocketMessagesTotal.inc({ direction: 'out', type: 'ready' });
+    for (const frame of this.earlyFrames.splice(0)) this.handler.frame(this, frame);
+  }
+
+  /** Valid frame, or undefined after answering (or closing) for an invalid one. */
+  private parse(data: unknown): ClientFrame | undefined {
+    this.metrics.websocketMessagesTotal.inc({ direction: 'in', type: frameType(data) });
+    let json: unknown;
+    try {
+      if (typeof data !== 'string') throw new TypeError('binary frame');
+      json = JSON.parse(data);
+    } catch {
+      this.invalid('invalid-frame', 'frames are JSON text');
+      return undefined;
+    }
+    const result = v.safeParse(ClientFrame, json);
+    if (result.success) return result.output;
+    const type = (json as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && !(CLIENT_FRAME_TYPES as readonly string[]).includes(type))
+      this.invalid('unknown-type', `unknown frame type "${type.slice(0, 32)}"`);
+    else this.invalid('invalid-frame', result.issues.map((issue) => issue.message).join('; '));
+    return undefined;
+  }
+
+  private invalid(code: ErrorCode, message: string): void {
+    if (this.state === 'awaiting-auth') return; // the caller closes with 4401
+    const now = Date.now();
+    if (now - this.invalidWindowStart > INVALID_FRAME_WINDOW_MS) {
+      this.invalidWindowStart = now;
+      this.invalidFrames = 0;
+    }
+    if (++this.invalidFrames > INVALID_FRAME_LIMIT)
+      this.close(CloseCode.protocolViolation, 'protocol', 'too many invalid frames');
+    else this.error(code, message);
+  }
+
+  private onClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    clearTimeout(this.expiryTimer);
+    this.metrics.websocketConnections.dec();
+    this.handler.closed(this);
+  }
+}
+
+/** The label for an incoming frame, limited to known types so clients cannot mint label values. */
+function frameType(data: unknown): string {
+  if (typeof data !== 'string') return 'binary';
+  const match = /"type"\s*:\s*"([a-z]{1,16})"/.exec(data.slice(0, 64));
+  const type = match?.[1];
+  return type && (CLIENT_FRAME_TYPES as readonly string[]).includes(type) ? type : 'other';
+}
