@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
-import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
 import { createRealtimeGateway } from '@secureconnect/realtime-gateway/gateway';
+import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
 import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
 import { loadFunctions, ROOT } from './function-catalog';
 

@@ -72,7 +72,9 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
   const running = await listen(app, platform, {
     port: config.PORT,
     host: config.HOST,
-    ...(websockets ? { websocket: { server: websockets.server }, beforeClose: () => websockets.close() } : {}),
+    ...(websockets
+      ? { websocket: { server: websockets.server }, beforeClose: () => websockets.close() }
+      : {}),
   });
   if (options.handleSignals ?? true) exitOnSignals(running, platform);
   logger.info(
