@@ -201,7 +201,8 @@ export const MessageSchema = v.object({
   createdAt: v.string(),
   editedAt: v.nullable(v.string()),
   deletedAt: v.nullable(v.string()),
-  reactions: v.array(v.object({ emoji: v.string(), count: v.number(), userIds: v.array(v.string()) })),
+  /** emoji → ids of the users who reacted with it, in reaction order. */
+  reactions: v.record(v.string(), v.array(v.string())),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 

@@ -3,7 +3,6 @@ import type { Config } from '../config/env';
 import type { DB } from '../db/schema';
 import { conflict, forbidden, notFound, ProblemError } from '../http/problem';
 import type { MessageStore } from '../messaging/message-store';
-import type { Metrics } from '../observability/metrics';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { isAdmin, type Membership, requireMembership } from './access';
 import type { Message, SendMessage } from './api-schemas';
@@ -15,7 +14,6 @@ export interface MessageServiceDeps {
   messages: MessageStore;
   events: ConversationEvents;
   limiter: RateLimiter;
-  metrics: Metrics;
   config: Pick<Config, 'MESSAGE_MAX_BYTES'>;
 }
 
@@ -32,7 +30,7 @@ export class MessageService {
     conversationId: string,
     input: SendMessage,
   ): Promise<{ message: Message; created: boolean }> {
-    const { db, messages, limiter, metrics } = this.deps;
+    const { db, messages, limiter } = this.deps;
     const membership = await requireMembership(db, conversationId, callerId);
     await this.assertNotBlocked(membership, callerId);
     this.assertBodySize(input.body, 'body.body');
@@ -65,7 +63,6 @@ export class MessageService {
       attachmentFileIds: input.attachmentFileIds,
     });
     if (appended.created) {
-      metrics.messagesSentTotal.inc({ e2ee: String(membership.conversation.e2ee) });
       await this.deps.events.published(appended.event, {
         record: appended.message,
         e2ee: membership.conversation.e2ee,

@@ -1,6 +1,7 @@
 import type { ConversationRow, MemberRow } from '../db/schema';
 import type { ConversationEvent } from '../messaging/events';
 import type { MessageRecord } from '../messaging/message-store';
+import { messageJson } from '../messaging/store-support';
 import type { Conversation, EventView, Message } from './api-schemas';
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
@@ -37,26 +38,8 @@ export function toConversation(
   };
 }
 
-export function toMessage(record: MessageRecord): Message {
-  return {
-    id: record.id,
-    conversationId: record.conversationId,
-    seq: record.seq,
-    senderId: record.senderId,
-    clientMessageId: record.clientMessageId,
-    body: record.body,
-    replyToId: record.replyToId,
-    attachmentFileIds: record.attachmentFileIds,
-    createdAt: record.createdAt.toISOString(),
-    editedAt: iso(record.editedAt),
-    deletedAt: iso(record.deletedAt),
-    reactions: Object.entries(record.reactions).map(([emoji, userIds]) => ({
-      emoji,
-      count: userIds.length,
-      userIds,
-    })),
-  };
-}
+/** The same shape `message.created` events carry, so REST and realtime clients see one message. */
+export const toMessage: (record: MessageRecord) => Message = messageJson;
 
 export function toEventView(event: ConversationEvent): EventView {
   return {

@@ -93,7 +93,7 @@ export interface ConversationsTable {
   last_message_preview: string | null;
   last_message_at: Timestamp | null;
   created_at: CreatedAt;
-  updated_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface ConversationMembersTable {

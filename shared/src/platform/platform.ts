@@ -305,7 +305,7 @@ export class Platform {
         this.conversationEvents(),
         this.rateLimiter(),
       ]);
-      return new MessageService({ db: database.db, messages, events, limiter, metrics: this.metrics, config: this.config });
+      return new MessageService({ db: database.db, messages, events, limiter, config: this.config });
     });
   }
 
