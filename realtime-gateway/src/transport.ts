@@ -156,10 +156,17 @@ export class Connection {
   /**
    * Queues a frame for this tick's flush. Returns false when it was not queued: the socket is
    * closed, or it is over its send-buffer cap and is being closed as a slow consumer.
+   *
+   * The cap applies to what earlier flushes left undrained (`bufferedAmount`): a healthy socket
+   * hands everything to the kernel at once, so it stays near zero there however large a burst is,
+   * while a stalled one grows by each tick's frames until it passes the cap. A socket thus
+   * holds at most the cap plus one tick's frames.
    */
   send(frame: Buffer): boolean {
     if (this.state === 'closed') return false;
-    if (this.ws.bufferedAmount + this.pendingBytes > this.settings.sendBufferBytes) {
+    // Before `ready` nothing is flushed, so what waits in the queue counts as undrained too.
+    const undrained = this.ws.bufferedAmount + (this.state === 'open' ? 0 : this.pendingBytes);
+    if (undrained > this.settings.sendBufferBytes) {
       this.metrics.websocketFramesDroppedTotal.inc(this.pending.length + 1);
       this.close(CloseCode.slowConsumer, 'slow-consumer', 'send buffer full; reconnect and catch up');
       return false;
