@@ -157,12 +157,30 @@ export class RedisEventBus implements EventBus {
     this.metrics.redisDegradedMode.report('event-bus', false);
   }
 
-  /** On every fresh subscriber connection: subscribe every channel that has local handlers. */
+  /**
+   * On every fresh subscriber connection: subscribe every channel that has local handlers,
+   * including those added while this runs, and only then count the bus as connected.
+   */
   private async resubscribe(): Promise<void> {
     try {
-      const channels = this.local.channels().map((channel) => this.keyPrefix + channel);
-      for (let start = 0; start < channels.length; start += RESUBSCRIBE_BATCH) {
-        await this.subscriber.subscribe(...channels.slice(start, start + RESUBSCRIBE_BATCH));
+      // Repeats until the handlers stopped changing under it: the last check and marking the bus
+      // synced happen in one tick, so no channel can slip between them.
+      const subscribed = new Set<string>();
+      for (;;) {
+        const wanted = new Set(this.local.channels());
+        const missing = [...wanted].filter((channel) => !subscribed.has(channel));
+        // Channels whose last handler left meanwhile: their unsubscribe was skipped while not synced.
+        const stale = [...subscribed].filter((channel) => !wanted.has(channel));
+        if (missing.length === 0 && stale.length === 0) break;
+        for (let start = 0; start < missing.length; start += RESUBSCRIBE_BATCH) {
+          const batch = missing.slice(start, start + RESUBSCRIBE_BATCH);
+          await this.subscriber.subscribe(...batch.map((channel) => this.keyPrefix + channel));
+          for (const channel of batch) subscribed.add(channel);
+        }
+        if (stale.length > 0) {
+          await this.subscriber.unsubscribe(...stale.map((channel) => this.keyPrefix + channel));
+          for (const channel of stale) subscribed.delete(channel);
+        }
       }
       this.subscriberSynced = true;
       this.updateDegraded();
