@@ -262,6 +262,7 @@ export class ConversationService {
       ])
       .where('conversation_members.conversation_id', '=', conversation.id)
       .orderBy('conversation_members.joined_at')
+      .orderBy(sql`case conversation_members.role when 'owner' then 0 when 'admin' then 1 else 2 end`)
       .orderBy('users.id')
       .execute();
     const unreadCount = await this.deps.messages.countMessagesAfter(
