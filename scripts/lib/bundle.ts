@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+import { type AnyFunction, requiredDependencies } from '@secureconnect/shared/http/define-function';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { ROOT } from './function-catalog';
 
 /**
@@ -24,6 +26,14 @@ export const EXTERNAL_PACKAGES = [
  * missing rather than failing on the first request.
  */
 export const EMBEDDED_ONLY_PACKAGES: ReadonlySet<string> = new Set(['@electric-sql/pglite', 'kysely-pglite']);
+
+/**
+ * Externals only functions declaring a dependency can reach: installed for those, optional peers
+ * for the rest (a poll function's image has no cassandra-driver, SPEC §3).
+ */
+export const PACKAGES_BY_DEPENDENCY: Readonly<Record<string, readonly string[]>> = {
+  messages: ['cassandra-driver'],
+};
 
 /**
  * Gives the CommonJS dependencies inside an ESM bundle what they expect: `require` (ioredis,
@@ -113,6 +123,7 @@ export async function bundleFunction(
     sourcemap: 'linked',
     sourcesContent: false,
     external: [...EXTERNAL_PACKAGES],
+    plugins: [lazyExternals(root)],
     banner: { js: ESM_REQUIRE_BANNER },
     metafile: true,
     logLevel: 'silent',
@@ -122,10 +133,9 @@ export async function bundleFunction(
   }
 
   const externals = await externalVersions(importedExternals(result.metafile, root, file), root);
-  await writeFile(
-    join(targetDir, 'package.json'),
-    `${JSON.stringify(bundleManifest(name, externals), null, 2)}\n`,
-  );
+  const fn = (await import(pathToFileURL(join(functionDir, 'handler.ts')).href)) as { default: AnyFunction };
+  const manifest = bundleManifest(name, externals, requiredDependencies([fn.default]));
+  await writeFile(join(targetDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return {
     name,
     file,
@@ -133,6 +143,44 @@ export async function bundleFunction(
     externals,
     packages: bundledPackages(result.metafile, root, file),
     eagerPackages: eagerPackages(result.metafile, root, file),
+  };
+}
+
+const LAZY = 'lazy-external';
+
+function installedManifest(name: string, root: string): { version: string; type?: string } | undefined {
+  for (const base of [root, ROOT]) {
+    const path = join(base, 'node_modules', name, 'package.json');
+    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8'));
+  }
+  return undefined;
+}
+
+/**
+ * An ESM bundle hoists every static `import` of an external to its top, so a driver imported
+ * statically deep inside an adapter would load when any function starts, even one that never
+ * opens that store. This plugin turns static imports of CommonJS externals into a `require()`
+ * inside a lazily evaluated module: the package loads when the code importing it first runs.
+ * ESM-only externals (PGlite) are left alone; our code imports those with `import()` already.
+ */
+function lazyExternals(root: string): Plugin {
+  const names = EXTERNAL_PACKAGES.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const filter = new RegExp(`^(${names.join('|')})(/.*)?$`);
+  return {
+    name: LAZY,
+    setup(build) {
+      build.onResolve({ filter }, (args) => {
+        const commonJs = installedManifest(packageOf(args.path), root)?.type !== 'module';
+        if (args.kind === 'import-statement' && args.namespace !== LAZY && commonJs) {
+          return { path: args.path, namespace: LAZY };
+        }
+        return { path: args.path, external: true };
+      });
+      build.onLoad({ filter: /.*/, namespace: LAZY }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});\n`,
+        loader: 'js',
+      }));
+    },
   };
 }
 
@@ -176,32 +224,30 @@ function importedExternals(metafile: Metafile, root: string, file: string): stri
 }
 
 async function externalVersions(packages: string[], root: string): Promise<Record<string, string>> {
-  const versions: Record<string, string> = {};
-  for (const name of packages) {
-    const candidates = [
-      join(root, 'node_modules', name, 'package.json'),
-      join(ROOT, 'node_modules', name, 'package.json'),
-    ];
-    const found = candidates.find((path) => existsSync(path));
-    // Not installed here (an optional driver such as pg-native): the bundle only imports it
-    // behind a code path we never take, so any version is acceptable.
-    versions[name] = found ? (JSON.parse(await readFile(found, 'utf8')) as { version: string }).version : '*';
-  }
-  return versions;
+  // Not installed here (an optional driver such as pg-native): the bundle only requires it behind
+  // a code path we never take, so any version is acceptable.
+  return Object.fromEntries(packages.map((name) => [name, installedManifest(name, root)?.version ?? '*']));
 }
 
 /**
- * The package.json written beside index.mjs. Required externals are `dependencies` (pinned to
- * the versions this build was tested with); embedded-only and uninstalled optional ones are
- * optional peers, which `npm install --omit=dev` does not install.
+ * The package.json written beside index.mjs. Required externals are `dependencies` (pinned to the
+ * versions this build was tested with); embedded-only ones, uninstalled optional ones and those
+ * of dependencies the function does not declare are optional peers, which
+ * `npm install --omit=dev` does not install.
  */
-export function bundleManifest(name: string, externals: Record<string, string>) {
+export function bundleManifest(name: string, externals: Record<string, string>, uses: readonly string[]) {
+  const conditional = new Map<string, boolean>();
+  for (const [dependency, packages] of Object.entries(PACKAGES_BY_DEPENDENCY)) {
+    for (const pkg of packages)
+      conditional.set(pkg, (conditional.get(pkg) ?? false) || uses.includes(dependency));
+  }
   const dependencies: Record<string, string> = {};
   const peerDependencies: Record<string, string> = {};
   for (const [pkg, version] of Object.entries(externals)) {
-    if (EMBEDDED_ONLY_PACKAGES.has(pkg) || version === '*') peerDependencies[pkg] = version;
-    else dependencies[pkg] = version;
+    const optional = EMBEDDED_ONLY_PACKAGES.has(pkg) || version === '*' || conditional.get(pkg) === false;
+    (optional ? peerDependencies : dependencies)[pkg] = version;
   }
+  const peers = Object.keys(peerDependencies);
   return {
     name: `@secureconnect/bundle-${name}`,
     version: '0.0.0',
@@ -209,12 +255,10 @@ export function bundleManifest(name: string, externals: Record<string, string>) 
     type: 'module',
     main: 'index.mjs',
     dependencies,
-    ...(Object.keys(peerDependencies).length > 0
+    ...(peers.length > 0
       ? {
           peerDependencies,
-          peerDependenciesMeta: Object.fromEntries(
-            Object.keys(peerDependencies).map((pkg) => [pkg, { optional: true }]),
-          ),
+          peerDependenciesMeta: Object.fromEntries(peers.map((pkg) => [pkg, { optional: true }])),
         }
       : {}),
   };
@@ -222,6 +266,7 @@ export function bundleManifest(name: string, externals: Record<string, string>) 
 
 /** The package (or `(shared)` / `(function)`) an esbuild input path belongs to. */
 function inputPackage(path: string): string {
+  if (path.startsWith(`${LAZY}:`)) return packageOf(path.slice(LAZY.length + 1));
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(path);
   return match?.[1] ?? (path.includes('shared/src/') ? '(shared)' : '(function)');
 }
@@ -260,7 +305,7 @@ function eagerPackages(metafile: Metafile, root: string, file: string): string[]
 function bundledPackages(metafile: Metafile, root: string, file: string): BundledPackage[] {
   const sizes = new Map<string, number>();
   for (const [path, input] of Object.entries(outputOf(metafile, root, file).inputs)) {
-    if (path.startsWith('<')) continue;
+    if (path.startsWith('<') || path.startsWith(`${LAZY}:`)) continue;
     const name = inputPackage(path);
     sizes.set(name, (sizes.get(name) ?? 0) + input.bytesInOutput);
   }

@@ -1,0 +1,279 @@
+/**
+ * The bundles as of-watchdog runs them: `node index.mjs` in its own process, configured only by
+ * its environment, against the run's real PostgreSQL and Redis (SPEC §3, §4, §11).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@secureconnect/shared/testing/database';
+import { testKeyPrefix } from '@secureconnect/shared/testing/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BundleResult, bundleFunction, bundleManifest, EMBEDDED_ONLY_PACKAGES } from './lib/bundle';
+import { ROOT } from './lib/function-catalog';
+
+/** A bundle running as a child process. */
+interface RunningBundle {
+  child: ChildProcess;
+  url: string;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `node index.mjs` with exactly `env` (plus PATH), the way the watchdog forks it. */
+function run(file: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [file], {
+    cwd: dirname(file),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const collect = (stream: NodeJS.ReadableStream | null, into: string[]) => {
+    let partial = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      into.push(...lines);
+    });
+    stream?.on('end', () => {
+      if (partial) into.push(partial);
+    });
+  };
+  collect(child.stdout, stdout);
+  collect(child.stderr, stderr);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, stdout, stderr, exited };
+}
+
+/** Starts a bundle on PORT=0 and waits for its `listening` log line, which carries the port. */
+async function start(file: string, env: Record<string, string>): Promise<RunningBundle> {
+  const bundle = run(file, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const port = await new Promise<number>((resolve, reject) => {
+    const poll = setInterval(() => {
+      for (const line of bundle.stdout) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg?.startsWith('listening') && entry.port) {
+          clearInterval(poll);
+          resolve(entry.port);
+        }
+      }
+    }, 25);
+    bundle.exited.then((code) => {
+      clearInterval(poll);
+      reject(new Error(`${file} exited with ${code} before listening:\n${bundle.stderr.join('\n')}`));
+    });
+  });
+  return { ...bundle, url: `http://127.0.0.1:${port}` };
+}
+
+async function stop(bundle: RunningBundle | undefined) {
+  if (!bundle || bundle.child.exitCode !== null) return;
+  bundle.child.kill('SIGKILL');
+  await bundle.exited;
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string } = {},
+) {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(base + path, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+const postgres = Boolean(process.env.SC_TEST_DATABASE_URL);
+const redis = Boolean(process.env.SC_TEST_REDIS_URL);
+const realStores = postgres && redis;
+
+let outDir: string;
+let usersMe: BundleResult;
+let authRegister: BundleResult;
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'sc-bundles-'));
+  // Stands in for `npm install --omit=dev` beside the bundle in the image.
+  await symlink(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
+  [usersMe, authRegister] = await Promise.all([
+    bundleFunction('users-me', outDir),
+    bundleFunction('auth-register', outDir),
+  ]);
+});
+
+afterAll(async () => {
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+describe('bundleFunction', () => {
+  it('writes index.mjs with an external source map and the CommonJS require banner', () => {
+    const source = readFileSync(usersMe.file, 'utf8');
+    expect(usersMe.file).toBe(join(outDir, 'users-me', 'index.mjs'));
+    expect(usersMe.bytes).toBe(Buffer.byteLength(source));
+    expect(source.startsWith("import { createRequire as __scCreateRequire } from 'node:module';")).toBe(true);
+    expect(source).toContain('//# sourceMappingURL=index.mjs.map');
+    expect(JSON.parse(readFileSync(`${usersMe.file}.map`, 'utf8')).version).toBe(3);
+  });
+
+  it('lists exactly the externals the bundle imports, embedded-only ones as optional peers', () => {
+    const manifest = JSON.parse(readFileSync(join(outDir, 'users-me', 'package.json'), 'utf8'));
+    const declared = { ...manifest.dependencies, ...manifest.peerDependencies };
+    expect(declared).toEqual(usersMe.externals);
+    expect(Object.keys(manifest.dependencies)).toEqual(['@node-rs/argon2']);
+    expect(manifest.dependencies['@node-rs/argon2']).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'node_modules/@node-rs/argon2/package.json'), 'utf8')).version,
+    );
+    for (const name of EMBEDDED_ONLY_PACKAGES) {
+      expect(manifest.peerDependencies[name]).toBeDefined();
+      expect(manifest.peerDependenciesMeta[name]).toEqual({ optional: true });
+    }
+  });
+
+  it('installs a dependency-specific driver only where the function declares that dependency', () => {
+    const externals = { '@node-rs/argon2': '2.2.1', 'cassandra-driver': '4.10.0', 'pg-native': '*' };
+    const messaging = bundleManifest('messages-send', externals, ['sql', 'kv', 'messages']);
+    expect(messaging.dependencies).toEqual({ '@node-rs/argon2': '2.2.1', 'cassandra-driver': '4.10.0' });
+    const other = bundleManifest('users-me', externals, ['sql', 'kv', 'verify-key']);
+    expect(other.dependencies).toEqual({ '@node-rs/argon2': '2.2.1' });
+    expect(other.peerDependenciesMeta).toEqual({
+      'cassandra-driver': { optional: true },
+      'pg-native': { optional: true },
+    });
+  });
+
+  it('does not evaluate store drivers at start-up: they sit behind dynamic imports', () => {
+    for (const bundle of [usersMe, authRegister]) {
+      for (const driver of [
+        'pg',
+        'kysely',
+        'ioredis',
+        'nodemailer',
+        '@electric-sql/pglite',
+        'kysely-pglite',
+      ]) {
+        expect(bundle.eagerPackages, `${bundle.name} loads ${driver} at start-up`).not.toContain(driver);
+      }
+      expect(bundle.eagerPackages).toContain('hono');
+    }
+  });
+});
+
+describe('a bundled function as its own process', () => {
+  const keys = generateKeyPairSync('ed25519');
+  const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  let dataDir: string;
+  let database: TestDatabase | undefined;
+  let env: Record<string, string>;
+  let me: RunningBundle | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sc-bundle-data-'));
+    database = postgres ? await createTestDatabase() : undefined;
+    env = {
+      DATA_DIR: dataDir,
+      JWT_PUBLIC_KEY: publicKey,
+      SHUTDOWN_TIMEOUT_MS: '2000',
+      ...(database?.url ? { DATABASE_URL: database.url } : {}),
+      ...(redis
+        ? { REDIS_URL: process.env.SC_TEST_REDIS_URL as string, REDIS_KEY_PREFIX: testKeyPrefix() }
+        : {}),
+    };
+    me = await start(usersMe.file, env);
+  });
+
+  afterAll(async () => {
+    await stop(me);
+    await database?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers /healthz, and 401 problem+json without a token', async () => {
+    const url = (me as RunningBundle).url;
+    expect((await call(url, 'GET', '/healthz')).status).toBe(200);
+    const response = await call(url, 'GET', '/v1/users/me');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 401 });
+  });
+
+  it.runIf(realStores || process.env.CI)(
+    'serves a user registered through the auth-register bundle (shared keys, PostgreSQL, Redis)',
+    async () => {
+      expect(
+        realStores,
+        'CI must provide PostgreSQL and Redis (SC_TEST_DATABASE_URL, SC_TEST_REDIS_URL)',
+      ).toBe(true);
+      const register = await start(authRegister.file, { ...env, JWT_PRIVATE_KEY: privateKey });
+      try {
+        const email = `bundle-${Date.now()}@example.test`;
+        const registered = await call(register.url, 'POST', '/v1/auth/register', {
+          body: { email, password: 'correct horse battery staple', displayName: 'Bundled' },
+        });
+        expect(registered.status).toBe(201);
+
+        const profile = await call((me as RunningBundle).url, 'GET', '/v1/users/me', {
+          token: registered.body.accessToken,
+        });
+        expect(profile.status).toBe(200);
+        expect(profile.body).toMatchObject({ id: registered.body.user.id, email, displayName: 'Bundled' });
+      } finally {
+        await stop(register);
+      }
+    },
+  );
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const bundle = me as RunningBundle;
+    bundle.child.kill('SIGTERM');
+    expect(await bundle.exited).toBe(0);
+    expect(bundle.stdout.some((line) => line.includes('shutdown complete'))).toBe(true);
+  });
+});
+
+describe('a bundled function with a bad configuration', () => {
+  it('exits 1 with one stderr line naming the variable, no stack trace', async () => {
+    const bundle = run(usersMe.file, { PORT: 'abc' });
+    expect(await bundle.exited).toBe(1);
+    const lines = bundle.stderr.filter((line) => line.trim());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^users-me: configuration error: PORT: /);
+    expect(bundle.stdout.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start without DATABASE_URL where the image has no embedded PGlite', async () => {
+    // The image's node_modules: only what the bundle's package.json requires.
+    const imageDir = await mkdtemp(join(tmpdir(), 'sc-image-'));
+    try {
+      await mkdir(join(imageDir, 'node_modules'));
+      await symlink(join(ROOT, 'node_modules/@node-rs'), join(imageDir, 'node_modules/@node-rs'), 'dir');
+      await copyFile(usersMe.file, join(imageDir, 'index.mjs'));
+      const bundle = run(join(imageDir, 'index.mjs'), { PORT: '0' });
+      const code = await Promise.race([
+        bundle.exited,
+        new Promise((resolve) => setTimeout(resolve, 20_000, 'running')),
+      ]);
+      if (code === 'running') bundle.child.kill('SIGKILL');
+      expect(code).toBe(1);
+      expect(bundle.stderr.filter((line) => line.trim())).toEqual([
+        'users-me: configuration error: DATABASE_URL: required (this image has no embedded PGlite; set DATABASE_URL or DATABASE_URL_FILE)',
+      ]);
+    } finally {
+      await rm(imageDir, { recursive: true, force: true });
+    }
+  });
+});
