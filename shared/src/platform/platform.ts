@@ -9,6 +9,7 @@ import type { ConversationService } from '../conversations/conversation-service'
 import type { MemberService } from '../conversations/member-service';
 import type { MembershipDirectory } from '../conversations/membership';
 import type { MessageService } from '../conversations/message-service';
+import type { PresenceService } from '../conversations/presence-service';
 import type { Database } from '../db/database';
 import type { KeyDirectory } from '../keys/key-directory';
 import type { KeyValueStore } from '../kv/key-value-store';
@@ -18,6 +19,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { EventBus } from '../realtime/event-bus';
+import type { PresenceStore } from '../realtime/presence-store';
 
 /**
  * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
@@ -144,6 +146,37 @@ export class Platform {
       },
       (bus) => bus.close(),
     );
+  }
+
+  /**
+   * Presence on the key-value store. A status lives two heartbeats (REALTIME_PING_INTERVAL_MS),
+   * so a crashed gateway's users turn offline by themselves.
+   */
+  presence(): Promise<PresenceStore> {
+    return this.once(
+      'presence',
+      async () => {
+        const [{ KeyValuePresenceStore }, store] = await Promise.all([
+          import('../realtime/key-value-presence-store'),
+          this.keyValueStore(),
+        ]);
+        return new KeyValuePresenceStore(store, {
+          ttlSeconds: (2 * this.config.REALTIME_PING_INTERVAL_MS) / 1000,
+        });
+      },
+      (presence) => presence.close(),
+    );
+  }
+
+  presenceService(): Promise<PresenceService> {
+    return this.once('presence-service', async () => {
+      const [{ PresenceService }, database, presence] = await Promise.all([
+        import('../conversations/presence-service'),
+        this.database(),
+        this.presence(),
+      ]);
+      return new PresenceService(database.db, presence);
+    });
   }
 
   membership(): Promise<MembershipDirectory> {
