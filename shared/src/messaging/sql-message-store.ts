@@ -85,10 +85,12 @@ function toRecord(row: MessageRow, reactions: Record<string, string[]> = {}): Me
 export class SqlMessageStore implements MessageStore {
   readonly kind = 'sql' as const;
   private readonly db: Kysely<DB>;
+  private readonly metrics?: Metrics;
   private readonly retry: { metrics?: Metrics; maxAttempts: number };
 
   constructor(options: SqlMessageStoreOptions) {
     this.db = options.db;
+    this.metrics = options.metrics;
     this.retry = { metrics: options.metrics, maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS };
   }
 
@@ -268,6 +270,7 @@ export class SqlMessageStore implements MessageStore {
         });
         return { message, event, created: true };
       });
+      this.metrics?.messagesSentTotal.inc({ store: 'sql' });
       return appended!;
     } catch (error) {
       // The same send committed while this one waited: its transaction (and seq) rolled back.

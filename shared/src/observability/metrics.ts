@@ -163,6 +163,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cassandraQueryDuration = new Histogram({
+    name: 'cassandra_query_duration_seconds',
+    help: 'Cassandra query duration in seconds, by prepared statement and outcome.',
+    labelNames: ['statement', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly messagesSentTotal = new Counter({
+    name: 'messages_sent_total',
+    help: 'Messages stored by the message store (a repeated clientMessageId is not counted again), by store.',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry });
