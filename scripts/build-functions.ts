@@ -56,5 +56,8 @@ if (!values.quiet) {
   console.log(line(Object.keys(rows[0] ?? {})));
   for (const row of rows) console.log(line(Object.values(row)));
   const packages = [...new Set(results.flatMap((result) => result.packages.map((pkg) => pkg.name)))].sort();
-  console.log(`\n${results.length} bundle(s) in ${values.out}; bundled packages: ${packages.join(', ')}`);
+  const eager = [...new Set(results.flatMap((result) => result.eagerPackages))].sort();
+  console.log(`\n${results.length} bundle(s) in ${values.out}`);
+  console.log(`bundled packages: ${packages.join(', ')}`);
+  console.log(`evaluated at start-up (the rest loads on first use): ${eager.join(', ')}`);
 }

@@ -206,8 +206,13 @@ export function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
+/** Node built-ins, and esbuild's own `<runtime>` helpers, which are no package. */
 function isBuiltin(specifier: string): boolean {
-  return specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0] ?? specifier);
+  return (
+    specifier.startsWith('<') ||
+    specifier.startsWith('node:') ||
+    builtinModules.includes(specifier.split('/')[0] ?? specifier)
+  );
 }
 
 function outputOf(metafile: Metafile, root: string, file: string) {
