@@ -24,6 +24,9 @@ interface RunningBundle {
   exited: Promise<number | null>;
 }
 
+/** Every child this file starts, killed at the end whatever happened. */
+const children = new Set<ChildProcess>();
+
 /** Runs `node index.mjs` with exactly `env` (plus PATH), the way the watchdog forks it. */
 function run(file: string, env: Record<string, string>) {
   const child = spawn(process.execPath, [file], {
@@ -31,6 +34,8 @@ function run(file: string, env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const stdout: string[] = [];
   const stderr: string[] = [];
   const collect = (stream: NodeJS.ReadableStream | null, into: string[]) => {
@@ -116,6 +121,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
