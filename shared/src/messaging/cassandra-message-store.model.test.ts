@@ -136,6 +136,7 @@ class CassandraModel {
 
   private writeCells(row: StateRow, ts: number, values: Record<string, unknown>): void {
     for (const [column, value] of Object.entries(values)) {
+      if (value === undefined) continue; // unset: nothing written
       const existing = row.cells.get(column);
       if (!existing || existing.ts <= ts) row.cells.set(column, { value, ts });
     }
@@ -228,7 +229,7 @@ class CassandraModel {
           client_message_id,
           body,
           reply_to_id,
-          attachment_file_ids: (files as unknown[]).length ? files : null,
+          attachment_file_ids: files,
           created_at,
           edited_at: p[10],
           deleted_at: p[11],

@@ -229,6 +229,9 @@ interface EventDraft {
 
 type SeqOutcome = 'won' | 'taken' | 'unknown';
 
+/** A column left out of a write (the driver's `useUndefinedAsUnset`): no null cell, no tombstone. */
+const UNSET = undefined;
+
 const str = (value: unknown): string => String(value);
 const optionalStr = (value: unknown): string | null =>
   value === null || value === undefined ? null : String(value);
@@ -407,8 +410,8 @@ export class CassandraMessageStore implements MessageStore {
         seq,
         eventId,
         draft.type,
-        draft.actorId,
-        draft.messageId,
+        draft.actorId ?? UNSET,
+        draft.messageId ?? UNSET,
         JSON.stringify(draft.data),
         createdAt,
       ]);
@@ -528,11 +531,11 @@ export class CassandraMessageStore implements MessageStore {
         message.senderId,
         message.clientMessageId,
         message.body,
-        message.replyToId,
-        message.attachmentFileIds,
+        message.replyToId ?? UNSET,
+        message.attachmentFileIds.length > 0 ? message.attachmentFileIds : UNSET,
         message.createdAt,
-        null,
-        null,
+        message.editedAt ?? UNSET,
+        message.deletedAt ?? UNSET,
         cellTimestamp(message.seq),
       ]),
       this.run('insertLookup', [message.conversationId, message.id, message.seq]),
