@@ -17,7 +17,7 @@ export default defineFunction({
   summary: 'Set a new password with a reset token',
   description: 'Spends the one-time token, lifts any lockout and ends every session of the account.',
   tags: ['auth'],
-  uses: ['sql', 'kv'],
+  uses: ['sql', 'kv', 'verify-key'],
   request: { body: PasswordResetConfirmBody },
   response: { status: 204, schema: undefined, description: 'The password is changed' },
   handle: async ({ body }, context) => {

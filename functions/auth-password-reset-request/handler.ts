@@ -14,7 +14,7 @@ export default defineFunction({
   summary: 'Ask for a password reset email',
   description: 'Always answers 202, whether or not the address has an account.',
   tags: ['auth'],
-  uses: ['sql', 'kv', 'mail'],
+  uses: ['sql', 'kv', 'mail', 'verify-key'],
   request: { body: PasswordResetBody },
   response: { status: 202, schema: undefined, description: 'If the account exists, an email is on its way' },
   handle: async ({ body }, context) => {

@@ -14,7 +14,7 @@ export default defineFunction({
   summary: 'Confirm an email address',
   description: 'Spends the one-time token from the verification email.',
   tags: ['auth'],
-  uses: ['sql', 'kv'],
+  uses: ['sql', 'kv', 'verify-key'],
   request: { body: VerifyEmailBody },
   response: { status: 204, schema: undefined, description: 'The email address is verified' },
   handle: async ({ body }, context) => {

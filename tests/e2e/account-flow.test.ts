@@ -110,6 +110,14 @@ describe('dev server extras', () => {
   it('reports readiness of every store it uses', async () => {
     const ready = await server.request('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(Object.keys(ready.body.checks).sort()).toEqual(['kv', 'mail', 'signing-key', 'sql', 'verify-key']);
+    expect(Object.keys(ready.body.checks).sort()).toEqual([
+      'events',
+      'kv',
+      'mail',
+      'messages',
+      'signing-key',
+      'sql',
+      'verify-key',
+    ]);
   });
 });

@@ -363,6 +363,7 @@ export class Platform {
 
   /** Opens what the served functions declare, so a misconfiguration fails at boot, not on a request. */
   async start(dependencies: Dependency[]): Promise<void> {
+    if (this.config.NODE_ENV === 'production') await this.refuseEmbeddedStores(dependencies);
     const opening: Record<Dependency, () => Promise<unknown>> = {
       sql: () => this.database(),
       kv: () => this.keyValueStore(),
@@ -378,6 +379,31 @@ export class Platform {
       events: () => this.eventBus(),
     };
     await Promise.all(dependencies.map((dependency) => opening[dependency]()));
+  }
+
+  /**
+   * Embedded stores are for `npm start`; in production each process would silently keep its own
+   * database, cache or key. Name the first missing variable instead.
+   */
+  private async refuseEmbeddedStores(dependencies: Dependency[]): Promise<void> {
+    const required: Record<Dependency, keyof Config | undefined> = {
+      sql: 'DATABASE_URL',
+      kv: 'REDIS_URL',
+      events: 'REDIS_URL',
+      mail: 'SMTP_URL',
+      'signing-key': 'JWT_PRIVATE_KEY',
+      'verify-key': 'JWT_PUBLIC_KEY',
+      messages: undefined,
+    };
+    for (const dependency of dependencies) {
+      const variable = required[dependency];
+      if (variable && this.config[variable] === undefined) {
+        const { ConfigError } = await import('../config/env');
+        throw new ConfigError(
+          `${variable}: required when NODE_ENV=production (this process uses ${dependency})`,
+        );
+      }
+    }
   }
 
   /** From now on /readyz answers 503, so load balancers stop sending new work. */

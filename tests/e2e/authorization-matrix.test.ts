@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { loadFunctions } from '../../scripts/lib/function-catalog';
+import type { AnyFunction } from '../../shared/src/http/define-function';
+import { registerAccount } from '../../shared/src/testing/accounts';
+import { createGroup, sendMessage } from '../support/conversations';
+import { useServer } from '../support/use-server';
+
+const server = useServer();
+const functions = await loadFunctions();
+
+/** A valid body for each conversation-scoped operation, so that only authorization can refuse it. */
+const VALID_BODIES: Record<string, unknown> = {
+  'conversations-update': { title: 'Hijacked' },
+  'members-add': { userIds: [] as string[] },
+  'members-update': { role: 'admin' },
+  'conversations-mark-read': { seq: 1 },
+  'messages-send': { clientMessageId: 'intruder-1', body: 'let me in' },
+  'messages-edit': { body: 'edited by an intruder' },
+};
+const VALID_QUERIES: Record<string, string> = { 'messages-search': '?q=secret' };
+
+const conversationScoped = functions.filter((fn) => fn.path.includes(':conversationId'));
+
+function pathFor(fn: AnyFunction, ids: Record<string, string>): string {
+  return (
+    fn.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name] ?? `missing-${name}`)) +
+    (VALID_QUERIES[fn.name] ?? '')
+  );
+}
+
+describe('a non-member', () => {
+  it('covers every conversation-scoped operation', () => {
+    expect(conversationScoped.map((fn) => fn.name).sort()).toEqual(
+      expect.arrayContaining([
+        'conversations-get',
+        'conversations-update',
+        'conversations-mark-read',
+        'conversations-events',
+        'members-add',
+        'members-remove',
+        'members-update',
+        'messages-send',
+        'messages-list',
+        'messages-search',
+        'messages-edit',
+        'messages-delete',
+        'reactions-add',
+        'reactions-remove',
+      ]),
+    );
+  });
+
+  it('gets 404 from every conversation, message, reaction, read and search endpoint, and changes nothing', async () => {
+    const [owner, member, outsider] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
+    const group = await createGroup(server(), owner, [member]);
+    const message = await sendMessage(server(), member, group.id, 'the secret plan');
+    const before = await server().request('GET', `/v1/conversations/${group.id}/events`, {
+      token: owner.accessToken,
+    });
+    const ids = { conversationId: group.id, messageId: message.id, userId: member.id, emoji: '👍' };
+    for (const fn of conversationScoped) {
+      const body = VALID_BODIES[fn.name] ?? (fn.request.body ? {} : undefined);
+      if (fn.name === 'members-add') (body as { userIds: string[] }).userIds = [outsider.id];
+      const response = await server().request(fn.method, pathFor(fn, ids), {
+        token: outsider.accessToken,
+        body,
+      });
+      expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
+      expect(JSON.stringify(response.body)).not.toContain('secret plan');
+    }
+    const after = await server().request('GET', `/v1/conversations/${group.id}/events`, {
+      token: owner.accessToken,
+    });
+    expect(after.body.lastSeq).toBe(before.body.lastSeq);
+    const conversation = await server().request('GET', `/v1/conversations/${group.id}`, {
+      token: owner.accessToken,
+    });
+    expect(conversation.body.title).toBe('Test group');
+    expect(conversation.body.members.map((m: { userId: string }) => m.userId).sort()).toEqual(
+      [owner.id, member.id].sort(),
+    );
+  });
+
+  it('also gets 404 for a conversation that does not exist, indistinguishably', async () => {
+    const outsider = await registerAccount(server());
+    const [owner] = [await registerAccount(server())];
+    const group = await createGroup(server(), owner, []);
+    const real = await server().request('GET', `/v1/conversations/${group.id}`, {
+      token: outsider.accessToken,
+    });
+    const missing = await server().request('GET', `/v1/conversations/${crypto.randomUUID()}`, {
+      token: outsider.accessToken,
+    });
+    expect(real.status).toBe(404);
+    expect(missing.status).toBe(404);
+    const strip = ({ instance: _, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(real.body)).toEqual(strip(missing.body));
+  });
+});
