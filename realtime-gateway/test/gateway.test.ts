@@ -1,3 +1,5 @@
+import { AccessTokens } from '@secureconnect/shared/auth/access-tokens';
+import { loadSigningKeys } from '@secureconnect/shared/auth/signing-keys';
 import { encodeEventFrame } from '@secureconnect/shared/messaging/events';
 import { conversationChannel, type UserSignal, userChannel } from '@secureconnect/shared/realtime/event-bus';
 import { registerAccount, type TestAccount } from '@secureconnect/shared/testing/accounts';
@@ -89,6 +91,28 @@ describe('authentication', () => {
     expect(await client.closed).toMatchObject({ code: CloseCode.unauthorized });
   });
 
+  it('closes with 4401 when the access token expires while connected, and refuses it once expired', async () => {
+    const ann = await registerAccount(server);
+    const { config } = platform();
+    // A token of ann's live session that lives 1 s, signed with the server's own key.
+    const shortLived = new AccessTokens({
+      keys: await loadSigningKeys({ dataDir: config.DATA_DIR, needPrivateKey: true }),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: 1,
+    });
+    const { sessionId } = await (await platform().accessTokens()).verify(ann.accessToken);
+    const { token } = await shortLived.issue({ userId: ann.id, sessionId, role: 'user' });
+
+    const client = await connect({ ...ann, accessToken: token });
+    expect(await client.closed).toMatchObject({ code: CloseCode.unauthorized });
+    // Past the verifier's clock tolerance (5 s) the token itself is refused.
+    await new Promise((resolve) => setTimeout(resolve, 6500));
+    const late = await connect();
+    late.send({ type: 'auth', token });
+    expect(await late.closed).toMatchObject({ code: CloseCode.unauthorized });
+  });
+
   it('closes with 4401 when the first frame is not an auth frame', async () => {
     const client = await connect();
     client.send({ type: 'ping' });
@@ -130,6 +154,42 @@ describe('fan-out', () => {
     await vi.waitFor(() => expect(client.ofType('event').map((frame) => frame.seq)).toEqual([1, 2, 3]), WAIT);
     await settle();
     expect(client.ofType('event')).toHaveLength(3);
+  });
+});
+
+describe('ordering from the event log', () => {
+  it('fetches a gap from the log before delivering the frame after it, so members see every seq once, in order', async () => {
+    const ann = await registerAccount(server);
+    const conversationId = await createConversation(platform(), [ann.id]);
+    const client = await connect(ann);
+    const store = await platform().messageStore();
+    const events = [];
+    for (const body of ['a', 'b', 'c', 'd'])
+      events.push(
+        (
+          await store.appendMessage({
+            conversationId,
+            senderId: ann.id,
+            clientMessageId: body,
+            body,
+            replyToId: null,
+            attachmentFileIds: [],
+          })
+        ).event,
+      );
+    // Only the last publish made it through the bus; 1 to 3 come from the log first.
+    const last = events.at(-1);
+    if (!last) throw new Error('no events');
+    await publish(conversationChannel(conversationId), encodeEventFrame(last));
+    await vi.waitFor(
+      () => expect(client.ofType('event').map((frame) => frame.seq)).toEqual([1, 2, 3, 4]),
+      WAIT,
+    );
+    // Those read from the log carry what a publisher would have sent (key order aside: the log is jsonb).
+    expect(client.ofType('event')).toEqual(events.map((event) => JSON.parse(encodeEventFrame(event))));
+    await publish(conversationChannel(conversationId), encodeEventFrame(last));
+    await settle();
+    expect(client.ofType('event')).toHaveLength(4);
   });
 });
 
