@@ -45,18 +45,9 @@ export class Hub {
     return removeFrom(this.byConversation, conversationId, connection);
   }
 
+  /** A user's authenticated connections on this gateway (their devices). */
   connectionsOf(userId: string): Connection[] {
     return [...(this.byUser.get(userId) ?? [])];
-  }
-
-  /** Every connection, for the heartbeat and shutdown. */
-  connections(): Connection[] {
-    return [...this.byUser.values()].flatMap((set) => [...set]);
-  }
-
-  /** Conversations with at least one local connection. */
-  conversationIds(): string[] {
-    return [...this.byConversation.keys()];
   }
 
   /**

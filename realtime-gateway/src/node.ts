@@ -6,7 +6,6 @@ import {
   type EventBus,
   type UserSignal,
 } from '@secureconnect/shared/realtime/event-bus';
-import { KeyValuePresenceStore } from '@secureconnect/shared/realtime/key-value-presence-store';
 import type { PresenceStatus, PresenceStore } from '@secureconnect/shared/realtime/presence-store';
 import type { WebSocket } from 'ws';
 import { Broker } from './broker';
@@ -78,10 +77,8 @@ export class RealtimeNode implements ConnectionHandler {
 
   /** Opens the event bus and the presence store of a platform and starts a node on them. */
   static async start(platform: Platform): Promise<RealtimeNode> {
-    const [bus, store] = await Promise.all([platform.eventBus(), platform.keyValueStore()]);
-    // Two missed heartbeats and a user is offline, even if their gateway died without a word.
-    const ttlSeconds = (2 * platform.config.REALTIME_PING_INTERVAL_MS) / 1000;
-    return new RealtimeNode(platform, bus, new KeyValuePresenceStore(store, { ttlSeconds }));
+    const [bus, presence] = await Promise.all([platform.eventBus(), platform.presence()]);
+    return new RealtimeNode(platform, bus, presence);
   }
 
   /** Takes over a freshly upgraded socket; `socket` is the TCP socket under it (for corking). */
@@ -153,7 +150,8 @@ export class RealtimeNode implements ConnectionHandler {
 
   /**
    * Stops accepting, closes every socket with 1001 so clients reconnect elsewhere, and waits
-   * (up to `timeoutMs`) for them to go. The platform's stores stay open for the caller to close.
+   * (up to `timeoutMs`) for them to go. The platform's stores (bus, presence) stay open: the
+   * platform closes them.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.shuttingDown = true;
@@ -165,7 +163,6 @@ export class RealtimeNode implements ConnectionHandler {
       await new Promise((resolve) => setTimeout(resolve, 20));
     this.recovery.close();
     this.presence.close();
-    await this.presenceStore.close();
   }
 
   private join(connection: Connection, conversationId: string): Promise<void> {

@@ -56,7 +56,7 @@ export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 export const CLIENT_FRAME_TYPES = ['auth', 'typing', 'presence', 'ping'] as const;
 
 /** Machine-readable codes of `error` frames. */
-export type ErrorCode = 'invalid-frame' | 'unknown-type' | 'not-a-member' | 'rate-limited' | 'wrong-user';
+export type ErrorCode = 'invalid-frame' | 'unknown-type' | 'not-a-member' | 'rate-limited';
 
 /** Frames the gateway builds (event frames come pre-encoded from the publisher). */
 export const frames = {
