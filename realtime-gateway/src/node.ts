@@ -170,12 +170,24 @@ export class RealtimeNode implements ConnectionHandler {
     return this.broker.ready(conversationId);
   }
 
+  /**
+   * A conversation the user joined while connected. Its `member.added` event may already lie
+   * below the baseline the new subscription starts from (appended before the signal), so the
+   * client is told with `joined` and catches up on the conversation from the log.
+   */
+  private async joinMidSession(connection: Connection, conversationId: string): Promise<void> {
+    if (connection.conversations.has(conversationId)) return;
+    await this.join(connection, conversationId);
+    if (!connection.isClosed && connection.conversations.has(conversationId))
+      connection.reply(frames.joined(conversationId), 'joined');
+  }
+
   private onUserSignal(userId: string, signal: UserSignal): void {
     const connections = this.hub.connectionsOf(userId);
     switch (signal.kind) {
       case 'membership':
         for (const connection of connections) {
-          if (signal.action === 'added') void this.join(connection, signal.conversationId);
+          if (signal.action === 'added') void this.joinMidSession(connection, signal.conversationId);
           else if (this.hub.leave(connection, signal.conversationId))
             this.broker.unsubscribeConversation(signal.conversationId);
         }

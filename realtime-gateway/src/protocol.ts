@@ -62,6 +62,8 @@ export type ErrorCode = 'invalid-frame' | 'unknown-type' | 'not-a-member' | 'rat
 export const frames = {
   ready: (userId: string, conversationIds: string[]) =>
     JSON.stringify({ type: 'ready', userId, conversationIds }),
+  /** The user was added to a conversation while connected: it is now subscribed; catch up on it from seq 0. */
+  joined: (conversationId: string) => JSON.stringify({ type: 'joined', conversationId }),
   pong: () => '{"type":"pong"}',
   error: (code: ErrorCode, message: string) => JSON.stringify({ type: 'error', code, message }),
   typing: (conversationId: string, userId: string) =>

@@ -273,6 +273,8 @@ describe('membership and revocation signals', () => {
 
     await addMember(platform(), conversationId, ann.id);
     await signal(ann.id, { kind: 'membership', conversationId, action: 'added' });
+    // Told once subscribed, so it can catch up on what preceded its join.
+    expect(await client.next((frame) => frame.type === 'joined')).toEqual({ type: 'joined', conversationId });
     await vi.waitFor(async () => {
       await publish(channel, eventFrame(conversationId, 2));
       expect(client.ofType('event').length).toBeGreaterThan(0);
