@@ -226,7 +226,10 @@ export class Connection {
     );
     this.pending = [];
     this.pendingBytes = 0;
-    this.ws.close(code, message);
+    // A close reason may hold at most 123 bytes; ws throws beyond that.
+    let reason = message;
+    while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+    this.ws.close(code, reason);
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
     this.onClosed();
   }
