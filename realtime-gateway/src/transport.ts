@@ -227,9 +227,9 @@ export class Connection {
     this.pending = [];
     this.pendingBytes = 0;
     // A close reason may hold at most 123 bytes; ws throws beyond that.
-    let reason = message;
-    while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-    this.ws.close(code, reason);
+    let text = message;
+    while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+    this.ws.close(code, text);
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
     this.onClosed();
   }
