@@ -28,6 +28,7 @@ interface FrameHeader {
 
 type Unsubscribe = () => Promise<void>;
 
+/** What a {@link Broker} connects: the bus on one side, the hub and recovery on the other. */
 export interface BrokerOptions {
   bus: EventBus;
   hub: Hub;

@@ -1,6 +1,7 @@
 import type { Logger } from '@secureconnect/shared/observability/logger';
 import type { PresenceStatus, PresenceStore } from '@secureconnect/shared/realtime/presence-store';
 
+/** Where a {@link PresenceRelay} writes statuses and how it tells others. */
 export interface PresenceRelayOptions {
   store: PresenceStore;
   /** Tells the members of `conversationIds` (publishes a `presence` frame to each conversation). */

@@ -37,6 +37,7 @@ export type CloseReason =
 
 const Uuid = v.pipe(v.string(), v.uuid());
 
+/** The first frame a client must send. */
 export const AuthFrame = v.object({
   type: v.literal('auth'),
   token: v.pipe(v.string(), v.nonEmpty(), v.maxLength(4096)),

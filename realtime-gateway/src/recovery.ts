@@ -27,6 +27,7 @@ interface Stream {
   closed: boolean;
 }
 
+/** What {@link Recovery} reads from and writes to. */
 export interface RecoveryOptions {
   /** The message store; a function because it may be opened (or fail to open) lazily. */
   messageStore: () => Promise<MessageStore>;

@@ -46,6 +46,7 @@ export class RefusedConnection extends Error {
   }
 }
 
+/** Limits of one socket, from REALTIME_* configuration. */
 export interface TransportSettings {
   authTimeoutMs: number;
   /** REALTIME_SEND_BUFFER_BYTES: past it the socket is a slow consumer and is closed. */

@@ -4,6 +4,7 @@ export type PresenceStatus = 'online' | 'away' | 'offline';
 /** A status a connected user can assert; `offline` is what remains when they stop asserting. */
 export type ConnectedStatus = Exclude<PresenceStatus, 'offline'>;
 
+/** Every status, for schemas. */
 export const PRESENCE_STATUSES = ['online', 'away', 'offline'] as const satisfies readonly PresenceStatus[];
 
 /**
