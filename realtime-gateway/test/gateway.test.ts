@@ -296,13 +296,27 @@ describe('membership and revocation signals', () => {
     const other = await connect({ ...ann, accessToken: login.body.accessToken });
     const client = await connect(ann);
     expect((await server.request('POST', '/v1/auth/logout', { token: ann.accessToken })).status).toBe(204);
-    // What the session service is to publish on logout (see the report): the gateway acts on it.
-    const { sessionId } = await (await platform().accessTokens()).verify(ann.accessToken);
-    await signal(ann.id, { kind: 'session-revoked', sessionId });
     expect(await client.closed).toMatchObject({ code: CloseCode.unauthorized });
     await settle();
     other.send({ type: 'ping' });
     await other.next((frame) => frame.type === 'pong');
+  });
+
+  it("closes the other sessions' sockets when the password changes, keeping the caller's", async () => {
+    const ann = await registerAccount(server);
+    const login = await server.request('POST', '/v1/auth/login', {
+      body: { email: ann.email, password: ann.password },
+    });
+    const elsewhere = await connect({ ...ann, accessToken: login.body.accessToken });
+    const here = await connect(ann);
+    const changed = await server.request('POST', '/v1/users/me/password', {
+      token: ann.accessToken,
+      body: { currentPassword: ann.password, newPassword: 'a different passphrase' },
+    });
+    expect(changed.status).toBe(204);
+    expect(await elsewhere.closed).toMatchObject({ code: CloseCode.unauthorized });
+    here.send({ type: 'ping' });
+    await here.next((frame) => frame.type === 'pong');
   });
 
   it('closes every socket of a revoked user with 4401', async () => {

@@ -226,7 +226,7 @@ export class AccountService {
   }
 
   async logout(claims: AccessTokenClaims, meta: RequestMeta): Promise<void> {
-    await this.deps.sessions.revoke(claims.sessionId, 'logout');
+    await this.deps.sessions.revoke(claims, 'logout');
     await this.deps.audit.record({
       event: 'session.revoked',
       actorId: claims.userId,

@@ -6,6 +6,7 @@ import { withTransaction } from '../db/transaction';
 import { unauthorized } from '../http/problem';
 import type { KeyValueStore } from '../kv/key-value-store';
 import type { Metrics } from '../observability/metrics';
+import type { UserSignal } from '../realtime/event-bus';
 import type { TokenPair } from './api-schemas';
 
 export interface SessionServiceDeps {
@@ -14,6 +15,8 @@ export interface SessionServiceDeps {
   tokens: AccessTokens;
   refreshTtlSeconds: number;
   metrics: Metrics;
+  /** Tells the realtime gateways, so the sockets of a revoked session close at once (4401). */
+  signal: (userId: string, signal: UserSignal) => Promise<void>;
 }
 
 export interface ClientMeta {
@@ -139,13 +142,13 @@ export class SessionService {
       { metrics: this.deps.metrics },
     );
     if (result.outcome === 'invalid') throw unauthorized('The refresh token is invalid or expired.');
-    if (result.outcome === 'reused') await this.cacheRevoked([result.sessionId]);
+    if (result.outcome === 'reused') await this.announceRevoked(result.userId, [result.sessionId]);
     return result;
   }
 
-  async revoke(sessionId: string, reason: string): Promise<void> {
-    await this.markRevoked(this.deps.db, sessionId, reason);
-    await this.cacheRevoked([sessionId]);
+  async revoke(session: { userId: string; sessionId: string }, reason: string): Promise<void> {
+    await this.markRevoked(this.deps.db, session.sessionId, reason);
+    await this.announceRevoked(session.userId, [session.sessionId]);
   }
 
   /** Ends every live session of a user, optionally sparing the caller's own. Returns how many. */
@@ -157,7 +160,11 @@ export class SessionService {
       .where('revoked_at', 'is', null);
     if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
     const revoked = await query.returning('id').execute();
-    await this.cacheRevoked(revoked.map((row) => row.id));
+    await this.announceRevoked(
+      userId,
+      revoked.map((row) => row.id),
+      !exceptSessionId,
+    );
     return revoked.length;
   }
 
@@ -193,12 +200,20 @@ export class SessionService {
       .execute();
   }
 
-  /** Access tokens outlive nothing longer than their TTL, so the revoked verdict needs no more. */
-  private async cacheRevoked(sessionIds: string[]): Promise<void> {
+  /**
+   * Caches the revoked verdicts (access tokens outlive nothing longer than their TTL, so the
+   * verdict needs no more) and closes the sessions' sockets. `everything` also closes sockets
+   * whose session was already revoked, which is what a reset, erasure or ban wants.
+   */
+  private async announceRevoked(userId: string, sessionIds: string[], everything = false): Promise<void> {
+    const { store, tokens, signal } = this.deps;
     await Promise.all(
-      sessionIds.map((id) =>
-        this.deps.store.set(sessionKey(id), 'revoked', { ttlSeconds: this.deps.tokens.ttlSeconds }),
-      ),
+      sessionIds.map((id) => store.set(sessionKey(id), 'revoked', { ttlSeconds: tokens.ttlSeconds })),
     );
+    if (everything) await signal(userId, { kind: 'user-revoked' });
+    else
+      await Promise.all(
+        sessionIds.map((sessionId) => signal(userId, { kind: 'session-revoked', sessionId })),
+      );
   }
 }

@@ -140,6 +140,7 @@ export class Platform {
         return openEventBus({
           url: this.config.REDIS_URL,
           keyPrefix: this.config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: this.config.REDIS_COMMAND_TIMEOUT_MS,
           logger: this.logger,
           metrics: this.metrics,
         });
@@ -254,6 +255,11 @@ export class Platform {
         tokens,
         refreshTtlSeconds: this.config.REFRESH_TOKEN_TTL_SECONDS,
         metrics: this.metrics,
+        // The event bus opens only when a session actually ends, not for every token check.
+        signal: async (userId, signal) => {
+          const { userChannel } = await import('../realtime/event-bus');
+          await (await this.eventBus()).publish(userChannel(userId), JSON.stringify(signal));
+        },
       });
     });
   }

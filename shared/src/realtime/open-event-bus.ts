@@ -8,6 +8,8 @@ import { RedisEventBus } from './redis-event-bus';
 export interface OpenEventBusOptions {
   url?: string;
   keyPrefix: string;
+  /** REDIS_COMMAND_TIMEOUT_MS: one PUBLISH's deadline before Redis counts as unreachable. */
+  commandTimeoutMs?: number;
   logger: Logger;
   metrics: Metrics;
 }
@@ -24,11 +26,12 @@ export interface OpenEventBusOptions {
 export async function openEventBus({
   url,
   keyPrefix,
+  commandTimeoutMs,
   logger,
   metrics,
 }: OpenEventBusOptions): Promise<EventBus> {
   if (!url) return new MemoryEventBus(logger);
-  const bus = new RedisEventBus({ url, keyPrefix, logger, metrics });
+  const bus = new RedisEventBus({ url, keyPrefix, commandTimeoutMs, logger, metrics });
   await bus.started;
   return bus;
 }
