@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 it.skipIf(!canStartRedisServer)(
-  'clients ends with exactly the messages sent, in order, when Redis is stopped and restarted while they are sent',
+  'clients end with exactly the messages sent, in order, when Redis is stopped and restarted while they are sent',
   async () => {
     const [sender, steady, roaming, distant] = await registerUsers(server.url, 'Sam', 'Sid', 'Roy', 'Dee');
     const group = (

@@ -59,18 +59,14 @@ it('stops for good, saying why, when the refresh is refused too: the session has
   expect(client.tokens).toBeUndefined();
 });
 
-// BUG (reported; not in the SDK): nothing publishes the `session-revoked` / `user-revoked`
-// signals the gateway acts on. SessionService.revoke/revokeAll (logout, password change or
-// reset, account deletion, refresh-token reuse) only mark SQL and the KV cache, so a revoked
-// session's socket stays open until its access token expires (up to 15 min) instead of
-// closing with 4401 (SPEC §6). Fix: after revoking, publish {kind:'session-revoked', sessionId}
-// on user:<userId> for each revoked session. Remove `.fails` once that is done.
-it.fails('a socket whose session is revoked elsewhere is closed (4401), and stops once the refresh is refused', async () => {
+it('a socket whose session is revoked elsewhere is closed (4401), and stops once the refresh is refused', async () => {
   const user = await registerUser(server.url, 'Revoked');
   const elsewhere = new SecureConnectClient({ baseUrl: server.url });
   await elsewhere.auth.login({ email: user.email, password: user.password });
   const realtime = new RealtimeClient(user.client, { WebSocket, backoff: FAST_BACKOFF });
   clients.push(realtime);
+  const errors: unknown[] = [];
+  realtime.on('error', (error) => errors.push(error));
   await realtime.connect();
 
   // A password change from another device ends every other session, this one included.
@@ -79,6 +75,7 @@ it.fails('a socket whose session is revoked elsewhere is closed (4401), and stop
     newPassword: 'a brand new passphrase',
   });
 
-  await vi.waitFor(() => expect(realtime.state).toBe('closed'), { ...WAIT, timeout: 5000 });
+  await vi.waitFor(() => expect(realtime.state).toBe('closed'), WAIT);
+  expect(errors).toEqual([expect.objectContaining({ status: 401 })]);
   expect(user.client.tokens).toBeUndefined();
 });
