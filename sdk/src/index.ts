@@ -2,10 +2,9 @@
  * `@secureconnect/client`: the typed REST client ({@link SecureConnectClient}) and the realtime
  * client with automatic recovery ({@link RealtimeClient}).
  */
-export { type BackoffOptions, backoffDelay } from './backoff';
+export type { BackoffOptions } from './backoff';
 export { SecureConnectClient, type SecureConnectClientOptions } from './client';
 export { type FieldError, type Problem, SecureConnectError } from './errors';
-export { CloseCode } from './frames';
 export { OPERATIONS, type Operation, type OperationName } from './operations';
 export {
   type ConnectionState,
