@@ -51,6 +51,8 @@ async function prepareConfig(dir: string, gatewayPort: number, listenPort: numbe
   const conf = readFileSync(join(ROOT, 'infra/nginx/nginx.conf'), 'utf8');
   const replacements: Array<[string, string]> = [
     ['server gateway:8080;', `server 127.0.0.1:${gatewayPort};`],
+    // The stand-in answers for the realtime gateway too; the tests tell them apart by path.
+    ['server realtime-gateway:8081;', `server 127.0.0.1:${gatewayPort};`],
     ['listen 8080;', `listen 127.0.0.1:${listenPort};`],
   ];
   let rewritten = conf;
@@ -145,6 +147,13 @@ describe.skipIf(!nginx)(`infra/nginx in the real nginx${nginx ? '' : ` (skipped:
         );
       }
     }
+  });
+
+  it('sends /v1/realtime to the realtime gateways with the upgrade headers', async () => {
+    const response = await fetch(`${routerUrl}/v1/realtime`);
+    const seen = (await response.json()) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/v1/realtime');
+    expect(seen.headers.connection).toBe('close');
   });
 
   it('dispatches one path to several functions by method', async () => {
