@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../http/pagination';
 import { badRequest, notFound, ProblemError, unauthorized } from '../http/problem';
 import type { RequestMeta } from './account-service';
 import type { BlockedUser, PublicUser, User } from './api-schemas';
+import { noBlockBetween } from './blocks';
 import type { SessionService } from './session-service';
 import { toPublicUser, toUser } from './user-views';
 
@@ -62,20 +63,7 @@ export class UserService {
       .select(['id', 'display_name', 'avatar_file_id'])
       .where('email', '=', email)
       .where('status', '=', 'active')
-      .where(({ not, exists, selectFrom, or, and, eb }) =>
-        not(
-          exists(
-            selectFrom('user_blocks')
-              .select('blocker_id')
-              .where((inner) =>
-                or([
-                  and([inner('blocker_id', '=', eb.ref('users.id')), inner('blocked_id', '=', callerId)]),
-                  and([inner('blocker_id', '=', callerId), inner('blocked_id', '=', eb.ref('users.id'))]),
-                ]),
-              ),
-          ),
-        ),
-      )
+      .where(noBlockBetween('users.id', callerId))
       .executeTakeFirst();
     if (!row) throw notFound('No user with that email.');
     return toPublicUser(row);

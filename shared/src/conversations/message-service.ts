@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { noBlockBetween } from '../accounts/blocks';
 import type { Config } from '../config/env';
 import type { DB } from '../db/schema';
 import { conflict, forbidden, notFound, ProblemError } from '../http/problem';
@@ -202,23 +203,10 @@ export class MessageService {
     if (conversation.type !== 'direct') return;
     const block = await this.deps.db
       .selectFrom('conversation_members as other')
-      .innerJoin('user_blocks', (join) =>
-        join.on((eb) =>
-          eb.or([
-            eb.and([
-              eb('user_blocks.blocker_id', '=', eb.ref('other.user_id')),
-              eb('user_blocks.blocked_id', '=', callerId),
-            ]),
-            eb.and([
-              eb('user_blocks.blocker_id', '=', callerId),
-              eb('user_blocks.blocked_id', '=', eb.ref('other.user_id')),
-            ]),
-          ]),
-        ),
-      )
-      .select('user_blocks.blocker_id')
+      .select('other.user_id')
       .where('other.conversation_id', '=', conversation.id)
       .where('other.user_id', '!=', callerId)
+      .where(sql<boolean>`not ${noBlockBetween('other.user_id', callerId)}`)
       .executeTakeFirst();
     if (block) throw forbidden('Messages cannot be exchanged with this user.');
   }

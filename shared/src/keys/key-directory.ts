@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { noBlockBetween } from '../accounts/blocks';
 import type { DB } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { notFound, ProblemError } from '../http/problem';
@@ -77,26 +78,7 @@ export class KeyDirectory {
       .selectAll('identity_keys')
       .where('identity_keys.user_id', '=', userId)
       .where('users.status', '=', 'active')
-      .where(({ not, exists, selectFrom, or, and, eb }) =>
-        not(
-          exists(
-            selectFrom('user_blocks')
-              .select('blocker_id')
-              .where((inner) =>
-                or([
-                  and([
-                    inner('blocker_id', '=', eb.ref('identity_keys.user_id')),
-                    inner('blocked_id', '=', callerId),
-                  ]),
-                  and([
-                    inner('blocker_id', '=', callerId),
-                    inner('blocked_id', '=', eb.ref('identity_keys.user_id')),
-                  ]),
-                ]),
-              ),
-          ),
-        ),
-      )
+      .where(noBlockBetween('identity_keys.user_id', callerId))
       .executeTakeFirst();
     if (!identity) throw notFound('That user has published no keys.');
     const claimed = await this.db
