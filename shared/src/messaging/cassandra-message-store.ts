@@ -20,6 +20,7 @@ import {
   makeEvent,
   matchesQuery,
   messageFromJson,
+  newMessageRecord,
   normalizeData,
   now,
   toSeq,
@@ -622,20 +623,7 @@ export class CassandraMessageStore implements MessageStore {
     const event = await this.appendToLog(
       input.conversationId,
       (seq, createdAt) => {
-        message = {
-          conversationId: input.conversationId,
-          id: claim.messageId,
-          seq,
-          senderId: input.senderId,
-          clientMessageId: input.clientMessageId,
-          body: input.body,
-          replyToId: input.replyToId,
-          attachmentFileIds: [...input.attachmentFileIds],
-          createdAt,
-          editedAt: null,
-          deletedAt: null,
-          reactions: {},
-        };
+        message = newMessageRecord(input, claim.messageId, seq, createdAt);
         return {
           type: 'message.created',
           actorId: input.senderId,

@@ -11,7 +11,15 @@ import type {
   MessageStore,
   NewMessage,
 } from './message-store';
-import { eventData, groupReactions, makeEvent, normalizeData, now, toSeq } from './store-support';
+import {
+  eventData,
+  groupReactions,
+  makeEvent,
+  newMessageRecord,
+  normalizeData,
+  now,
+  toSeq,
+} from './store-support';
 
 const CLIENT_MESSAGE_KEY = 'messages_client_message_key';
 
@@ -231,20 +239,7 @@ export class SqlMessageStore implements MessageStore {
     try {
       const appended = await this.write(input.conversationId, async (trx, seq) => {
         const createdAt = now();
-        const message: MessageRecord = {
-          conversationId: input.conversationId,
-          id: randomUUID(),
-          seq,
-          senderId: input.senderId,
-          clientMessageId: input.clientMessageId,
-          body: input.body,
-          replyToId: input.replyToId,
-          attachmentFileIds: [...input.attachmentFileIds],
-          createdAt,
-          editedAt: null,
-          deletedAt: null,
-          reactions: {},
-        };
+        const message = newMessageRecord(input, randomUUID(), seq, createdAt);
         // Fails with a unique violation when the same send committed first.
         await trx
           .insertInto('messages')

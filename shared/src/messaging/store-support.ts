@@ -1,5 +1,5 @@
 import type { ConversationEvent, DurableEventType } from './events';
-import type { MessageRecord } from './message-store';
+import type { MessageRecord, NewMessage } from './message-store';
 
 /**
  * What both MessageStore adapters share: the payloads of the message events (what clients
@@ -122,4 +122,22 @@ export function toSeq(value: unknown): number {
 /** Case-insensitive substring match, as `ILIKE '%query%'` does it. */
 export function matchesQuery(body: string, query: string): boolean {
   return body.toLowerCase().includes(query.toLowerCase());
+}
+
+/** The record a new message starts as, identical in both adapters. */
+export function newMessageRecord(input: NewMessage, id: string, seq: number, createdAt: Date): MessageRecord {
+  return {
+    conversationId: input.conversationId,
+    id,
+    seq,
+    senderId: input.senderId,
+    clientMessageId: input.clientMessageId,
+    body: input.body,
+    replyToId: input.replyToId,
+    attachmentFileIds: [...input.attachmentFileIds],
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+  };
 }
