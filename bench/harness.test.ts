@@ -21,6 +21,7 @@ describe.skipIf(!services)('bench harness (needs PostgreSQL and Redis)', () => {
       workers: 1,
       profile: false,
       record: false,
+      quiet: true,
     });
     expect(result.runs.map((run: { system: string }) => run.system)).toEqual(['secureconnect', 'socket.io']);
     for (const run of result.runs) {

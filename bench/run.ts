@@ -3,7 +3,9 @@
  * connections, http, coldstart — each beside its peer in the same run, printing a table and
  * writing results/<scenario>-<timestamp>.json (the latest also to results/latest/). See README.md.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { describeMachine, machineFacts } from './lib/machine';
 import { runColdstart } from './scenarios/coldstart';
 import { runConnections } from './scenarios/connections';
 import { runFanout } from './scenarios/fanout';
@@ -43,6 +45,15 @@ if (unknown.length > 0) {
 }
 const chosen = (positionals.length > 0 ? positionals : Object.keys(SCENARIOS)) as Scenario[];
 const started = Date.now();
-for (const scenario of chosen) await SCENARIOS[scenario](values.quick);
+process.stdout.write(`bench: ${chosen.join(', ')} on ${describeMachine(machineFacts())}\n`);
+for (const scenario of chosen) {
+  const load = loadavg()[0] ?? 0;
+  // Everything here shares the box with whatever else runs: the figures are only as good as it is quiet.
+  if (load > 1)
+    process.stdout.write(
+      `  warning: load average ${load.toFixed(2)} before ${scenario}; other work skews the figures\n`,
+    );
+  await SCENARIOS[scenario](values.quick);
+}
 process.stdout.write(`\nbench: ${chosen.join(', ')} in ${Math.round((Date.now() - started) / 1000)} s\n`);
 process.exit(0);

@@ -6,8 +6,8 @@
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
-import { WebSocket } from 'ws';
 import { nowMs, readMarker } from './marker';
+import { RawWebSocket } from './raw-websocket';
 
 export type ClientKind = 'ours' | 'ceiling' | 'socketio-raw' | 'socketio';
 
@@ -50,8 +50,8 @@ function newHistogram(): Histogram {
   });
 }
 
-function onFrame(frame: Buffer | string): void {
-  const marker = readMarker(frame);
+function onFrame(frame: Buffer | string, start?: number, end?: number): void {
+  const marker = readMarker(frame, start, end);
   if (!marker) return;
   const latencyUs = Math.max(1, Math.round((nowMs() - marker.sentAt) * 1000));
   received++;
@@ -72,49 +72,48 @@ function onUnexpectedClose(): void {
 function open(request: ConnectRequest, index: number): Promise<Client> {
   const token = request.tokens[index % request.tokens.length] as string;
   const localAddress = request.localAddresses[index % request.localAddresses.length];
-  const base = request.url.replace(/^http/, 'ws');
   if (request.kind === 'socketio') return openSocketIo(request.url, token, localAddress);
   const path = request.kind === 'ours' ? '/v1/realtime' : request.kind === 'ceiling' ? '/' : ENGINE_IO_PATH;
-  const ws = new WebSocket(base + path, { perMessageDeflate: false, localAddress });
+  const url = new URL(path, request.url);
   return new Promise<Client>((done, fail) => {
     let ready = false;
-    const timer = setTimeout(() => fail(new Error('handshake timed out')), 60_000);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      fail(new Error('handshake timed out'));
+    }, 60_000);
     const settle = () => {
       ready = true;
       clearTimeout(timer);
-      done({ close: () => ws.terminate() });
+      done({ close: () => socket.terminate() });
     };
-    ws.on('error', (error) => {
-      if (!ready) {
-        clearTimeout(timer);
-        fail(error);
-      }
-    });
-    ws.on('close', (code) => {
-      if (!ready) {
-        clearTimeout(timer);
-        fail(new Error(`closed ${code} before ready`));
-      } else onUnexpectedClose();
-    });
-    ws.on('open', () => {
-      if (request.kind === 'ours') ws.send(JSON.stringify({ type: 'auth', token }));
-      else if (request.kind === 'ceiling') settle();
-    });
-    ws.on('message', (data: Buffer) => {
-      if (ready) {
-        if (request.kind === 'socketio-raw' && data.length === 1 && data[0] === 0x32) ws.send('3');
-        else onFrame(data);
-        return;
-      }
-      const text = data.toString();
-      if (request.kind === 'ours') {
-        if (text.startsWith('{"type":"ready"')) settle();
-        else fail(new Error(`unexpected first frame ${text.slice(0, 120)}`));
-      } else if (text.startsWith('0{')) {
-        // Engine.IO open packet; connect to the default namespace with the token as auth data.
-        ws.send(`40${JSON.stringify({ token })}`);
-      } else if (text.startsWith('40')) settle();
-      else if (text.startsWith('44')) fail(new Error(`refused: ${text}`));
+    const socket: RawWebSocket = new RawWebSocket(url, localAddress, {
+      open() {
+        if (request.kind === 'ours') socket.send(JSON.stringify({ type: 'auth', token }));
+        else if (request.kind === 'ceiling') settle();
+      },
+      message(data, start, end) {
+        if (ready) {
+          // Engine.IO ping ("2") is answered with a pong ("3"); everything else may carry a marker.
+          if (request.kind === 'socketio-raw' && end - start === 1 && data[start] === 0x32) socket.send('3');
+          else onFrame(data, start, end);
+          return;
+        }
+        const text = data.toString('utf8', start, end);
+        if (request.kind === 'ours') {
+          if (text.startsWith('{"type":"ready"')) settle();
+          else fail(new Error(`unexpected first frame ${text.slice(0, 120)}`));
+        } else if (text.startsWith('0{')) {
+          // Engine.IO open packet; connect to the default namespace with the token as auth data.
+          socket.send(`40${JSON.stringify({ token })}`);
+        } else if (text.startsWith('40')) settle();
+        else if (text.startsWith('44')) fail(new Error(`refused: ${text}`));
+      },
+      close(code, error) {
+        if (!ready) {
+          clearTimeout(timer);
+          fail(error ?? new Error(`closed ${code} before ready`));
+        } else onUnexpectedClose();
+      },
     });
   });
 }

@@ -27,17 +27,20 @@ export interface Marker {
   sentAt: number;
 }
 
-/** The marker inside a raw frame (Buffer or string), or undefined for other frames. */
-export function readMarker(frame: Buffer | string): Marker | undefined {
+/**
+ * The marker inside a raw frame — a string, or `data[start, end)` of a Buffer — or undefined for
+ * frames without one.
+ */
+export function readMarker(frame: Buffer | string, start = 0, end = frame.length): Marker | undefined {
   let text: string;
   if (typeof frame === 'string') {
     const at = frame.indexOf(PREFIX);
     if (at < 0) return undefined;
     text = frame.slice(at + PREFIX.length, at + PREFIX.length + 48);
   } else {
-    const at = frame.indexOf(PREFIX_BYTES);
-    if (at < 0) return undefined;
-    text = frame.toString('latin1', at + PREFIX.length, at + PREFIX.length + 48);
+    const at = frame.indexOf(PREFIX_BYTES, start);
+    if (at < 0 || at >= end) return undefined;
+    text = frame.toString('latin1', at + PREFIX.length, Math.min(end, at + PREFIX.length + 48));
   }
   const [step, phase, sentAt] = text.split('|', 3);
   if (phase !== 'w' && phase !== 'm') return undefined;

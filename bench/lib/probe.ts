@@ -5,11 +5,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 
 export type ProbeRequest =
   | { probe: 'memory'; id: number; gc: boolean }
   | { probe: 'profile-start'; id: number }
-  | { probe: 'profile-stop'; id: number; file: string };
+  | { probe: 'profile-stop'; id: number; file: string }
+  | { probe: 'heap-snapshot'; id: number; file: string };
 
 export interface ProbeReply {
   probe: 'reply';
@@ -32,6 +34,8 @@ async function handle(request: ProbeRequest): Promise<unknown> {
       }
       return { ...process.memoryUsage(), gcExposed: gc !== undefined };
     }
+    case 'heap-snapshot':
+      return writeHeapSnapshot(request.file);
     case 'profile-start':
       session = new Session();
       session.connect();

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,10 +10,23 @@ const PROBE = resolve(import.meta.dirname, 'probe.ts');
 
 /**
  * File descriptors every process of a run may open: 50k sockets on the server side and as many
- * on the clients' side need more than the usual 1024 or 20000. Raised through the shell's
- * `ulimit` (the harness runs as root here; elsewhere the limit in force is kept).
+ * on the clients' side need more than the usual 1024. Raised through the shell's `ulimit` up to
+ * FD_LIMIT, or else up to the hard limit in force: raising the hard limit itself needs
+ * CAP_SYS_RESOURCE, which a container may not grant even to root.
  */
 export const FD_LIMIT = 200_000;
+
+/** The descriptor limit the harness's processes get (the hard limit when FD_LIMIT cannot be had). */
+export function fdLimit(): number {
+  const output = execFileSync(
+    'sh',
+    ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); ulimit -n`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return Number(output.trim()) || 1024;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -56,7 +69,7 @@ export class NodeProcess {
     const flags = [...(options.nodeFlags ?? []), '--import', 'tsx'];
     if (options.probe) flags.push('--import', PROBE);
     // `exec` keeps the pid (and the IPC descriptor) while raising the descriptor limit first.
-    const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || true; exec "$0" "$@"`;
+    const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$0" "$@"`;
     this.child = spawn('sh', ['-c', script, process.execPath, ...flags, ...options.args], {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
@@ -176,6 +189,11 @@ export class ServerProcess extends NodeProcess {
   /** Memory after two full collections. */
   memory(): Promise<MemoryReport> {
     return this.request<MemoryReport>({ probe: 'memory', gc: true });
+  }
+
+  /** Writes a V8 heap snapshot (for diagnosis; large for a large heap). */
+  heapSnapshot(file: string): Promise<string> {
+    return this.request<string>({ probe: 'heap-snapshot', file }, 300_000);
   }
 
   profileStart(): Promise<unknown> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ClientKind } from '../lib/client-worker';
 import { ClientPool } from '../lib/clients';
 import { describeMachine } from '../lib/machine';
-import { type MemoryReport, type ServerProcess, sleep, startServer } from '../lib/processes';
+import { fdLimit, type MemoryReport, type ServerProcess, sleep, startServer } from '../lib/processes';
 import { beginResult, formatRate, kib, printTable, writeResult } from '../lib/results';
 import { type BenchUser, createGroup, prepareStack, registerUsers } from '../lib/stack';
 
@@ -29,6 +29,8 @@ export interface ConnectionsOptions {
   workers: number;
   sourceAddresses: string[];
   record: boolean;
+  /** Our gateway's entry (BENCH_GATEWAY_ENTRY): point it at a variant to measure a change. */
+  gatewayEntry: string;
 }
 
 export const DEFAULT_CONNECTIONS: ConnectionsOptions = {
@@ -40,6 +42,7 @@ export const DEFAULT_CONNECTIONS: ConnectionsOptions = {
   workers: 4,
   sourceAddresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'],
   record: true,
+  gatewayEntry: process.env.BENCH_GATEWAY_ENTRY ?? 'realtime-gateway/src/main.ts',
 };
 
 export interface ConnectionsRow {
@@ -62,6 +65,16 @@ export async function runConnections(partial: Partial<ConnectionsOptions> = {}) 
   );
   const rows: ConnectionsRow[] = [];
   const baselines: Record<string, MemoryReport> = {};
+  // One server process holds every socket: it cannot hold more than its descriptor limit.
+  const limit = fdLimit();
+  const ceiling = limit - 1000;
+  const counts = options.counts.map((count) => Math.min(count, ceiling));
+  const capped = options.counts.filter((count) => count > ceiling);
+  if (capped.length > 0)
+    process.stdout.write(
+      `  the descriptor limit here is ${limit} (the hard limit; raising it needs CAP_SYS_RESOURCE): ` +
+        `${capped.map(formatRate).join(', ')} sockets measured as ${formatRate(ceiling)}\n`,
+    );
   const stack = await prepareStack();
   try {
     const devServer = await startServer({
@@ -91,7 +104,7 @@ export async function runConnections(partial: Partial<ConnectionsOptions> = {}) 
       if (system === 'secureconnect') {
         server = await startServer({
           name: 'gateway',
-          args: ['realtime-gateway/src/main.ts'],
+          args: [options.gatewayEntry],
           env: stack.env,
         });
         kind = 'ours';
@@ -139,7 +152,7 @@ export async function runConnections(partial: Partial<ConnectionsOptions> = {}) 
         await sleep(2000);
         const baseline = await server.memory();
         baselines[system] = baseline;
-        for (const target of options.counts) {
+        for (const target of [...new Set(counts)]) {
           const outcome = await connect(target - open);
           // Let the connection burst settle (presence announcements, subscriptions) before reading.
           await sleep(3000);
@@ -178,6 +191,9 @@ export async function runConnections(partial: Partial<ConnectionsOptions> = {}) 
   }
 
   result.settings = options;
+  result.descriptorLimit = limit;
+  result.requestedCounts = options.counts;
+  result.measuredCounts = [...new Set(counts)];
   result.baselines = baselines;
   result.rows = rows;
   result.finishedAt = new Date().toISOString();
