@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema';
 import { type ConversationEvent, encodeEventFrame } from '../messaging/events';
 import type { MessageRecord } from '../messaging/message-store';
@@ -19,41 +19,48 @@ export class ConversationEvents {
     private readonly logger: Logger,
   ) {}
 
+  /** Publishes first (the latency members feel), then refreshes the list summary in one statement. */
   async published(
     event: ConversationEvent,
     message?: { record: MessageRecord; e2ee: boolean },
   ): Promise<void> {
+    await this.bus.publish(conversationChannel(event.conversationId), encodeEventFrame(event));
     try {
       await this.db
         .updateTable('conversations')
-        .set({ last_seq: event.seq, updated_at: new Date() })
-        .where('id', '=', event.conversationId)
-        .where('last_seq', '<', String(event.seq))
-        .execute();
-      if (message) {
-        const { record, e2ee } = message;
-        await this.db
-          .updateTable('conversations')
-          .set({
-            last_message_id: record.id,
-            last_message_sender_id: record.senderId,
+        .set((eb) => {
+          const summary = {
+            last_seq: sql<string>`greatest(${eb.ref('last_seq')}, ${event.seq})`,
+            updated_at: new Date(),
+          };
+          if (!message) return summary;
+          const { record, e2ee } = message;
+          // Only a newer message replaces the preview: concurrent sends may finish out of order.
+          const newer = sql<boolean>`(${eb.ref('last_message_at')} is null or ${eb.ref('last_message_at')} <= ${record.createdAt})`;
+          const ifNewer = <T>(
+            value: T,
+            column: 'last_message_id' | 'last_message_sender_id' | 'last_message_preview' | 'last_message_at',
+          ) => sql<T>`case when ${newer} then ${value} else ${eb.ref(column)} end`;
+          return {
+            ...summary,
+            last_message_id: ifNewer(record.id, 'last_message_id'),
+            last_message_sender_id: ifNewer(record.senderId, 'last_message_sender_id'),
             // The server cannot read E2EE bodies, so it never shows them.
-            last_message_preview: e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
-            last_message_at: record.createdAt,
-          })
-          .where('id', '=', event.conversationId)
-          .where((eb) =>
-            eb.or([eb('last_message_at', 'is', null), eb('last_message_at', '<=', record.createdAt)]),
-          )
-          .execute();
-      }
+            last_message_preview: ifNewer(
+              e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
+              'last_message_preview',
+            ),
+            last_message_at: ifNewer(record.createdAt, 'last_message_at'),
+          };
+        })
+        .where('id', '=', event.conversationId)
+        .execute();
     } catch (error) {
       this.logger.warn(
         { err: error, conversationId: event.conversationId, seq: event.seq },
         'conversation summary not updated',
       );
     }
-    await this.bus.publish(conversationChannel(event.conversationId), encodeEventFrame(event));
   }
 
   async signal(userIds: string[], signal: UserSignal): Promise<void> {
