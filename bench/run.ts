@@ -6,6 +6,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { describeMachine, machineFacts } from './lib/machine';
+import { resultOptions } from './lib/results';
 import { runColdstart } from './scenarios/coldstart';
 import { runConnections } from './scenarios/connections';
 import { runFanout } from './scenarios/fanout';
@@ -31,7 +32,8 @@ const { values, positionals } = parseArgs({
 if (values.help) {
   process.stdout.write(
     `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} ...] [--quick]\n` +
-      'Runs every scenario by default (~15 min on 2 cores); --quick shrinks each to a smoke run.\n',
+      'Runs every scenario by default (~10 min on 2 cores); --quick shrinks each to a smoke run\n' +
+      '(written to results/ as *-quick.json, never to results/latest/).\n',
   );
   process.exit(0);
 }
@@ -44,6 +46,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = (positionals.length > 0 ? positionals : Object.keys(SCENARIOS)) as Scenario[];
+// A smoke run's figures mean little: they never replace results/latest/.
+resultOptions.updateLatest = !values.quick;
 const started = Date.now();
 process.stdout.write(`bench: ${chosen.join(', ')} on ${describeMachine(machineFacts())}\n`);
 for (const scenario of chosen) {

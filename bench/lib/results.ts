@@ -14,16 +14,23 @@ export interface ResultFile {
   [key: string]: any;
 }
 
+/** What writeResult does besides the timestamped file; `npm run bench -- --quick` turns `updateLatest` off. */
+export const resultOptions = { updateLatest: true };
+
 /**
  * Writes `results/<scenario>-<timestamp>.json` and copies it to `results/latest/<scenario>.json`
- * (the one committed). Returns the timestamped path.
+ * (the one committed) unless this is a quick run. Returns the timestamped path.
  */
 export async function writeResult(result: ResultFile): Promise<string> {
   await mkdir(join(RESULTS_DIR, 'latest'), { recursive: true });
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${result.scenario}-${stamp}.json`);
+  const file = join(
+    RESULTS_DIR,
+    `${result.scenario}-${stamp}${resultOptions.updateLatest ? '' : '-quick'}.json`,
+  );
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  await copyFile(file, join(RESULTS_DIR, 'latest', `${result.scenario}.json`));
+  if (resultOptions.updateLatest)
+    await copyFile(file, join(RESULTS_DIR, 'latest', `${result.scenario}.json`));
   return file;
 }
 
