@@ -55,6 +55,8 @@ export interface FanoutOptions {
   gatewayEntry: string;
   /** Run exactly these rates (messages/s) instead of searching: for comparing two variants. */
   fixedRates?: number[];
+  /** After the last send, how long arrivals may pause before the step's deliveries are counted. */
+  drainStallMs: number;
 }
 
 export const DEFAULT_FANOUT: FanoutOptions = {
@@ -71,6 +73,7 @@ export const DEFAULT_FANOUT: FanoutOptions = {
   record: true,
   retryFailedSteps: true,
   gatewayEntry: process.env.BENCH_GATEWAY_ENTRY ?? 'realtime-gateway/src/main.ts',
+  drainStallMs: 1500,
 };
 
 /** Deliveries/s of the first step; doubled from there. */
@@ -111,6 +114,27 @@ export interface SystemRun {
   steps: StepResult[];
   capped: boolean;
   gatewayRssBytes: number;
+  /**
+   * Our gateway's counters after the run: events it had to read from the event log (a gap:
+   * pushes arriving out of seq order or lost) and frames dropped for slow consumers.
+   */
+  gatewayCounters?: Record<string, number>;
+}
+
+/** The gateway's own account of recovery work during the run, from its /metrics. */
+async function ourCounters(gateway: ServerProcess): Promise<Record<string, number>> {
+  const text = await fetch(`${gateway.url}/metrics`).then((response) => response.text());
+  const counters: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match =
+      /^(realtime_events_from_log_total|websocket_frames_dropped_total|realtime_degraded_polls_total)(\{[^}]*\})? (\S+)$/.exec(
+        line,
+      );
+    if (!match) continue;
+    const cause = /cause="([^"]+)"/.exec(match[2] ?? '')?.[1];
+    counters[cause ? `${match[1]}{cause=${cause}}` : (match[1] as string)] = Number(match[3]);
+  }
+  return counters;
 }
 
 interface RunningSystem {
@@ -272,7 +296,7 @@ class Stepper {
     const clientSeconds = this.clients.cpuSeconds() - clientCpu;
     const boxPercent = box();
     const expected = measured.ok * this.n;
-    await waitDelivered(this.clients, before + (warm.ok + measured.ok) * this.n);
+    await waitDelivered(this.clients, before + (warm.ok + measured.ok) * this.n, this.options.drainStallMs);
     const collected: CollectedStep = await this.clients.collect();
     const latency = percentiles(collected.histogram);
     const http = percentiles(measured.http);
@@ -429,7 +453,18 @@ export async function runFanout(partial: Partial<FanoutOptions> = {}) {
           const { steps, best, capped } = await findCapacity(stepper, n, options, label);
           clients = stepper.pool;
           const gatewayRssBytes = system.gateway.rssBytes();
-          runs.push({ system: name, role: ROLE[name], n, best, steps, capped, gatewayRssBytes });
+          const gatewayCounters =
+            system.clientKind === 'ours' ? await ourCounters(system.gateway) : undefined;
+          runs.push({
+            system: name,
+            role: ROLE[name],
+            n,
+            best,
+            steps,
+            capped,
+            gatewayRssBytes,
+            gatewayCounters,
+          });
 
           if (options.profile && ROLE[name] === 'ours' && n === maxN && best) {
             // One more step at the found rate with the profiler on: the gateway, and for the
