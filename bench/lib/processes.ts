@@ -40,6 +40,12 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
+/** Every process the harness started and that still runs: killed if the harness exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface NodeProcessOptions {
   /** For logs and errors. */
   name: string;
@@ -82,7 +88,9 @@ export class NodeProcess {
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     this.child.on('message', (message: unknown) => this.onMessage(message));
+    running.add(this.child);
     this.exited = once(this.child, 'exit').then(([code]) => {
+      running.delete(this.child);
       for (const { fail } of this.waiting.values())
         fail(new Error(`${options.name} exited (${code}) while answering:\n${this.tail()}`));
       this.waiting.clear();
