@@ -240,3 +240,38 @@ describe('createApp', () => {
     expect(JSON.stringify(requestLines)).not.toMatch(/secret-query|secret-header|ana/);
   });
 });
+
+describe('body size limit over real HTTP', () => {
+  it('refuses a declared oversize body and a chunked one, and accepts one within the limit', async () => {
+    const { serve } = await import('@hono/node-server');
+    const { app: server } = app();
+    const listening = serve({ fetch: server.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => listening.once('listening', resolve));
+    const { port } = listening.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/v1/echo/${ID}`;
+    try {
+      const big = JSON.stringify({ name: 'a', count: 1, pad: 'x'.repeat(4096) });
+      const declared = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      });
+      expect(declared.status).toBe(413);
+      const chunked = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Blob([big]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      const small = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"ana","count":1}',
+      });
+      expect(small.status).toBe(201);
+    } finally {
+      await new Promise((resolve) => listening.close(resolve));
+    }
+  });
+});

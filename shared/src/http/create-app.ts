@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { Platform } from '../platform/platform';
 import type { AppEnv } from './app-env';
+import { bodySizeLimit } from './body-size-limit';
 import { clientIp } from './client-info';
 import { type AnyFunction, Reply, requiredDependencies } from './define-function';
 import { problemErrorHandler, problemResponse } from './error-handler';
@@ -94,15 +94,12 @@ export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
     );
   }
   app.use(
-    bodyLimit({
-      maxSize: config.BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ProblemError(
-          413,
-          'body-too-large',
-          `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes.`,
-        );
-      },
+    bodySizeLimit(config.BODY_LIMIT_BYTES, () => {
+      throw new ProblemError(
+        413,
+        'body-too-large',
+        `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes.`,
+      );
     }),
   );
   app.use(timeout(config.REQUEST_TIMEOUT_MS));
