@@ -78,13 +78,14 @@ export class AccountService {
       throw error;
     }
     const tokens = await sessions.open(user, meta);
-    await audit.record({
-      event: 'user.registered',
-      actorId: user.id,
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await audit.record(
+      {
+        event: 'user.registered',
+        actorId: user.id,
+        subjectId: user.id,
+      },
+      meta,
+    );
     metrics.authAttemptsTotal.inc({ kind: 'register', outcome: 'success' });
     // The account exists either way; on a mail failure the user asks again (auth-resend-verification).
     await this.sendEmailToken(user, 'verify-email').catch((error) => this.logMailFailure(error, user.id));
@@ -103,12 +104,13 @@ export class AccountService {
     if (!user || user.status === 'deleted' || !user.password_hash) {
       await burnPasswordCheck(input.password);
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'failure' });
-      await audit.record({
-        event: 'login.failed',
-        ip: meta.ip,
-        requestId: meta.requestId,
-        details: { reason: 'unknown-account' },
-      });
+      await audit.record(
+        {
+          event: 'login.failed',
+          details: { reason: 'unknown-account' },
+        },
+        meta,
+      );
       throw unauthorized(BAD_CREDENTIALS);
     }
 
@@ -118,12 +120,13 @@ export class AccountService {
     if (lockedFor > 0) {
       await burnPasswordCheck(input.password);
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'locked' });
-      await audit.record({
-        event: 'login.locked',
-        subjectId: user.id,
-        ip: meta.ip,
-        requestId: meta.requestId,
-      });
+      await audit.record(
+        {
+          event: 'login.locked',
+          subjectId: user.id,
+        },
+        meta,
+      );
       throw new ProblemError(
         429,
         'account-locked',
@@ -141,13 +144,14 @@ export class AccountService {
 
     if (user.status === 'banned') {
       metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'banned' });
-      await audit.record({
-        event: 'login.failed',
-        subjectId: user.id,
-        ip: meta.ip,
-        requestId: meta.requestId,
-        details: { reason: 'banned' },
-      });
+      await audit.record(
+        {
+          event: 'login.failed',
+          subjectId: user.id,
+          details: { reason: 'banned' },
+        },
+        meta,
+      );
       throw forbidden('This account has been suspended.');
     }
 
@@ -160,13 +164,14 @@ export class AccountService {
     }
     const tokens = await sessions.open(user, meta);
     metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'success' });
-    await audit.record({
-      event: 'login.succeeded',
-      actorId: user.id,
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await audit.record(
+      {
+        event: 'login.succeeded',
+        actorId: user.id,
+        subjectId: user.id,
+      },
+      meta,
+    );
     return { user: toUser(user), ...tokens };
   }
 
@@ -179,13 +184,14 @@ export class AccountService {
       .returning('failed_login_count')
       .executeTakeFirstOrThrow();
     metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'failure' });
-    await audit.record({
-      event: 'login.failed',
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-      details: { reason: 'wrong-password', failures: counted.failed_login_count },
-    });
+    await audit.record(
+      {
+        event: 'login.failed',
+        subjectId: user.id,
+        details: { reason: 'wrong-password', failures: counted.failed_login_count },
+      },
+      meta,
+    );
     if (counted.failed_login_count < config.LOCKOUT_THRESHOLD) return;
     const lockedUntil = new Date(Date.now() + config.LOCKOUT_SECONDS * 1000);
     await db
@@ -193,13 +199,14 @@ export class AccountService {
       .set({ locked_until: lockedUntil, failed_login_count: 0 })
       .where('id', '=', user.id)
       .execute();
-    await audit.record({
-      event: 'account.locked',
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-      details: { failures: counted.failed_login_count, lockedUntil: lockedUntil.toISOString() },
-    });
+    await audit.record(
+      {
+        event: 'account.locked',
+        subjectId: user.id,
+        details: { failures: counted.failed_login_count, lockedUntil: lockedUntil.toISOString() },
+      },
+      meta,
+    );
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<AuthSession> {
@@ -207,13 +214,14 @@ export class AccountService {
     const result = await sessions.rotate(refreshToken);
     if (result.outcome === 'reused') {
       metrics.authAttemptsTotal.inc({ kind: 'refresh', outcome: 'reuse' });
-      await audit.record({
-        event: 'refresh-token.reused',
-        subjectId: result.userId,
-        ip: meta.ip,
-        requestId: meta.requestId,
-        details: { sessionId: result.sessionId },
-      });
+      await audit.record(
+        {
+          event: 'refresh-token.reused',
+          subjectId: result.userId,
+          details: { sessionId: result.sessionId },
+        },
+        meta,
+      );
       throw unauthorized('The refresh token was already used; the session has been revoked. Log in again.');
     }
     metrics.authAttemptsTotal.inc({ kind: 'refresh', outcome: 'success' });
@@ -227,14 +235,15 @@ export class AccountService {
 
   async logout(claims: AccessTokenClaims, meta: RequestMeta): Promise<void> {
     await this.deps.sessions.revoke(claims, 'logout');
-    await this.deps.audit.record({
-      event: 'session.revoked',
-      actorId: claims.userId,
-      subjectId: claims.userId,
-      ip: meta.ip,
-      requestId: meta.requestId,
-      details: { sessionId: claims.sessionId, reason: 'logout' },
-    });
+    await this.deps.audit.record(
+      {
+        event: 'session.revoked',
+        actorId: claims.userId,
+        subjectId: claims.userId,
+        details: { sessionId: claims.sessionId, reason: 'logout' },
+      },
+      meta,
+    );
   }
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
@@ -248,13 +257,14 @@ export class AccountService {
         .execute();
       return owner;
     });
-    await this.deps.audit.record({
-      event: 'email.verified',
-      actorId: userId,
-      subjectId: userId,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await this.deps.audit.record(
+      {
+        event: 'email.verified',
+        actorId: userId,
+        subjectId: userId,
+      },
+      meta,
+    );
   }
 
   async resendVerification(claims: AccessTokenClaims): Promise<void> {
@@ -282,12 +292,13 @@ export class AccountService {
       .where('status', '!=', 'deleted')
       .executeTakeFirst();
     if (!user) return;
-    await this.deps.audit.record({
-      event: 'password.reset-requested',
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await this.deps.audit.record(
+      {
+        event: 'password.reset-requested',
+        subjectId: user.id,
+      },
+      meta,
+    );
     void this.sendEmailToken(user, 'password-reset').catch((error) => this.logMailFailure(error, user.id));
   }
 
@@ -312,14 +323,15 @@ export class AccountService {
       return owner;
     });
     const revoked = await this.deps.sessions.revokeAll(userId, 'password-reset');
-    await this.deps.audit.record({
-      event: 'password.reset',
-      actorId: userId,
-      subjectId: userId,
-      ip: meta.ip,
-      requestId: meta.requestId,
-      details: { sessionsRevoked: revoked },
-    });
+    await this.deps.audit.record(
+      {
+        event: 'password.reset',
+        actorId: userId,
+        subjectId: userId,
+        details: { sessionsRevoked: revoked },
+      },
+      meta,
+    );
   }
 
   /** Requires the current password; every other session of the account ends. */
@@ -336,14 +348,15 @@ export class AccountService {
       .where('id', '=', user.id)
       .execute();
     const revoked = await this.deps.sessions.revokeAll(user.id, 'password-changed', claims.sessionId);
-    await this.deps.audit.record({
-      event: 'password.changed',
-      actorId: user.id,
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-      details: { sessionsRevoked: revoked },
-    });
+    await this.deps.audit.record(
+      {
+        event: 'password.changed',
+        actorId: user.id,
+        subjectId: user.id,
+        details: { sessionsRevoked: revoked },
+      },
+      meta,
+    );
   }
 
   /**
@@ -373,13 +386,14 @@ export class AccountService {
         .execute();
     });
     await this.deps.sessions.revokeAll(user.id, 'account-deleted');
-    await this.deps.audit.record({
-      event: 'user.deleted',
-      actorId: user.id,
-      subjectId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await this.deps.audit.record(
+      {
+        event: 'user.deleted',
+        actorId: user.id,
+        subjectId: user.id,
+      },
+      meta,
+    );
   }
 
   private async requirePassword(userId: string, password: string): Promise<UserRow> {

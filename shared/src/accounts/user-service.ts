@@ -88,13 +88,14 @@ export class UserService {
       .returning('blocked_id')
       .executeTakeFirst();
     if (inserted) {
-      await this.deps.audit.record({
-        event: 'user.blocked',
-        actorId: callerId,
-        subjectId: targetId,
-        ip: meta.ip,
-        requestId: meta.requestId,
-      });
+      await this.deps.audit.record(
+        {
+          event: 'user.blocked',
+          actorId: callerId,
+          subjectId: targetId,
+        },
+        meta,
+      );
     }
   }
 
@@ -107,13 +108,14 @@ export class UserService {
       .returning('blocked_id')
       .executeTakeFirst();
     if (removed) {
-      await this.deps.audit.record({
-        event: 'user.unblocked',
-        actorId: callerId,
-        subjectId: targetId,
-        ip: meta.ip,
-        requestId: meta.requestId,
-      });
+      await this.deps.audit.record(
+        {
+          event: 'user.unblocked',
+          actorId: callerId,
+          subjectId: targetId,
+        },
+        meta,
+      );
     }
   }
 

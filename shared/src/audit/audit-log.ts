@@ -38,19 +38,25 @@ export class AuditLog {
     private readonly logger: Logger,
   ) {}
 
-  async record(entry: AuditEntry, executor: Kysely<DB> = this.db): Promise<void> {
+  /** `origin` carries the request's IP and id, which every entry made during a request shares. */
+  async record(
+    entry: AuditEntry,
+    origin: { ip?: string | null; requestId?: string | null } = {},
+    executor: Kysely<DB> = this.db,
+  ): Promise<void> {
+    const { ip = origin.ip, requestId = origin.requestId } = entry;
     await executor
       .insertInto('audit_log')
       .values({
         event: entry.event,
         actor_id: entry.actorId ?? null,
         subject_id: entry.subjectId ?? null,
-        ip: entry.ip ?? null,
-        request_id: entry.requestId ?? null,
+        ip: ip ?? null,
+        request_id: requestId ?? null,
         details: JSON.stringify(entry.details ?? {}),
       })
       .execute();
-    this.logger.info({ audit: entry }, `audit: ${entry.event}`);
+    this.logger.info({ audit: { ...entry, ip, requestId } }, `audit: ${entry.event}`);
   }
 
   /** Newest first; `before` is the `occurred_at` cursor of the previous page. */
