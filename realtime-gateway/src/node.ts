@@ -32,7 +32,7 @@ export class RealtimeNode implements ConnectionHandler {
   private readonly broker: Broker;
   private readonly recovery: Recovery;
   private readonly presence: PresenceRelay;
-  private readonly scheduler = new FlushScheduler();
+  private readonly scheduler: FlushScheduler;
   /** Every socket, authenticated or not: shutdown closes them all. */
   private readonly sockets = new Set<Connection>();
   private readonly typing = new WeakMap<Connection, TypingThrottle>();
@@ -47,6 +47,7 @@ export class RealtimeNode implements ConnectionHandler {
     private readonly presenceStore: PresenceStore,
   ) {
     const { config, logger, metrics } = platform;
+    this.scheduler = new FlushScheduler(config.REALTIME_WRITE_COALESCE_MS);
     this.hub = new Hub(metrics);
     this.recovery = new Recovery({
       messageStore: () => platform.messageStore(),
