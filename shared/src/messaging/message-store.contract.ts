@@ -188,9 +188,11 @@ export function messageStoreContract(name: string, open: () => Promise<OpenedMes
       expect(again.event).toEqual(first.event);
       expect(await store.eventsAfter(conversationId, 0, 10)).toEqual([first.event]);
       expect(await store.listMessages(conversationId, { limit: 10 })).toHaveLength(1);
+      // The repeat took no seq.
+      expect(await store.lastSeq(conversationId)).toBe(1);
     });
 
-    it('creates one message and one event when the same send races from several writers', async () => {
+    it('creates one message and one event, and leaves no seq gap, when the same send races from several writers', async () => {
       const conversationId = randomUUID();
       const writers = await Promise.all(range(1, WRITERS).map(() => open()));
       try {
@@ -205,6 +207,9 @@ export function messageStoreContract(name: string, open: () => Promise<OpenedMes
         expect(new Set(results.map((result) => result.event.seq))).toEqual(new Set([2]));
         expect((await store.eventsAfter(conversationId, 0, 10)).map((event) => event.seq)).toEqual([1, 2]);
         expect(await store.listMessages(conversationId, { limit: 10 })).toHaveLength(1);
+        expect(await store.lastSeq(conversationId)).toBe(2);
+        const next = await store.appendMessage(newMessage(conversationId, alice, 'after the race'));
+        expect(next.event.seq).toBe(3);
       } finally {
         await Promise.all(writers.map((writer) => writer.close()));
       }

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../db/database';
 import { createTestDatabase, type TestDatabase } from '../testing/database';
 import { testObservability } from '../testing/observability';
@@ -63,6 +63,54 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const next = await store.appendEvent({ conversationId, type: 'read', actorId: null, data: {} });
       expect(next.seq).toBe(2);
       expect(await store.lastSeq(conversationId)).toBe(2);
+    });
+
+    it('leaves no gap and no message when a send fails inside its statement', async () => {
+      const store = new SqlMessageStore({ db: database.db, metrics });
+      const conversationId = crypto.randomUUID();
+      const send = (clientMessageId: string, body: string) =>
+        store.appendMessage({
+          conversationId,
+          senderId: crypto.randomUUID(),
+          clientMessageId,
+          body,
+          replyToId: null,
+          attachmentFileIds: [],
+        });
+      await send('first', 'one');
+      // The message row takes the body; its event's jsonb rejects it, failing the statement after the seq was taken.
+      await expect(send('broken', '\ud800')).rejects.toThrow();
+      const next = await send('next', 'two');
+      expect(next.event.seq).toBe(2);
+      expect(
+        (await store.listMessages(conversationId, { limit: 10 })).map((message) => message.body),
+      ).toEqual(['one', 'two']);
+      expect(await store.lastSeq(conversationId)).toBe(2);
+    });
+
+    it('appends a message in one statement, without a transaction', async () => {
+      const statements: string[] = [];
+      const db = database.db.withPlugin({
+        transformQuery: ({ node }) => {
+          statements.push(node.kind);
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      });
+      const transaction = vi.spyOn(db, 'transaction');
+      const store = new SqlMessageStore({ db });
+      const conversationId = crypto.randomUUID();
+      const sent = await store.appendMessage({
+        conversationId,
+        senderId: crypto.randomUUID(),
+        clientMessageId: 'once',
+        body: 'one round trip',
+        replyToId: null,
+        attachmentFileIds: [],
+      });
+      expect(statements).toEqual(['InsertQueryNode']);
+      expect(transaction).not.toHaveBeenCalled();
+      expect(await store.eventsAfter(conversationId, 0, 10)).toEqual([sent.event]);
     });
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type QueryCreator, type Selectable, sql, type Transaction } from 'kysely';
 import type { DB, MessagesTable } from '../db/schema';
 import { isUniqueViolation, retryOnSerializationFailure } from '../db/transaction';
 import type { Metrics } from '../observability/metrics';
@@ -49,6 +49,20 @@ export function likePattern(query: string): string {
   return `%${query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
+/**
+ * Takes the conversation's next seq from its counter row (see {@link SqlMessageStore}): the row
+ * stays locked, and the increment undone on rollback, until the statement or transaction ends.
+ */
+function takeSeq(db: QueryCreator<DB>, conversationId: string) {
+  return db
+    .insertInto('conversation_seqs')
+    .values({ conversation_id: conversationId, last_seq: 1 })
+    .onConflict((conflict) =>
+      conflict.column('conversation_id').doUpdateSet({ last_seq: sql`conversation_seqs.last_seq + 1` }),
+    )
+    .returning('last_seq');
+}
+
 function toRecord(row: MessageRow, reactions: Record<string, string[]> = {}): MessageRecord {
   return {
     conversationId: row.conversation_id,
@@ -70,23 +84,32 @@ function toRecord(row: MessageRow, reactions: Record<string, string[]> = {}): Me
  * The MessageStore over the relational database (Kysely): PGlite in embedded mode, PostgreSQL or
  * CockroachDB otherwise.
  *
- * Every write is one transaction whose FIRST statement takes the conversation's next seq from its
- * counter row (`INSERT … ON CONFLICT (conversation_id) DO UPDATE SET last_seq = last_seq + 1
- * RETURNING last_seq`, valid on both databases). That row lock is held until commit, so the
- * writers of one conversation run one at a time, in seq order: a reader never sees seq n+1 before
- * n. The event and the change commit together or not at all; a write that fails, or whose check
- * fails once it holds the lock ({@link NoChange}), rolls its increment back and leaves no gap.
+ * Every write takes the conversation's next seq from its counter row (`INSERT … ON CONFLICT
+ * (conversation_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`, valid on all three
+ * databases) and holds that row lock until it commits, so the writers of one conversation commit
+ * one at a time, in seq order: a reader never sees seq n+1 before n. The change and its event
+ * commit together with the increment or not at all, so a write that fails leaves no gap.
  *
- * Isolation: READ COMMITTED, deliberately. At SERIALIZABLE, PostgreSQL aborts every transaction
- * that waited for the counter row with 40001 once the holder commits ("could not serialize access
- * due to concurrent update"): measured on PostgreSQL 15 with 5 processes appending 100 messages
- * each to one conversation, ~0.45 retries per append and a tail that exhausted 12 attempts. At
- * READ COMMITTED the waiter simply proceeds with the row's latest value; because everything the
- * transaction reads it reads after taking the lock, and every writer of the conversation takes it
- * first, each conversation's writes still behave exactly as if run one after another. Unique
- * constraints settle duplicate sends and reactions. CockroachDB may still ask for a retry (or run
- * the transaction at SERIALIZABLE where READ COMMITTED is disabled): 40001 is retried as
- * everywhere else.
+ * A send — the hot path — is ONE autocommit statement ({@link appendMessage}): data-modifying CTEs
+ * take the seq, insert the message with it, and insert its `message.created` event from the
+ * inserted row, so the counter row stays locked for one round trip, not five. A unique violation
+ * on {@link CLIENT_MESSAGE_KEY} (the same send committed first) aborts the whole statement, the
+ * increment with it; only then is the earlier message looked up. Edits, deletes, reactions and
+ * other events, rarer and with checks to make once the lock is held, run as a transaction whose
+ * first statement takes the seq ({@link write}); a check that fails there ({@link NoChange})
+ * rolls the increment back.
+ *
+ * Isolation: READ COMMITTED, deliberately (the statement runs at the server default, which is
+ * READ COMMITTED on PostgreSQL and PGlite; `write` sets it). At SERIALIZABLE, PostgreSQL aborts
+ * every writer that waited for the counter row with 40001 once the holder commits ("could not
+ * serialize access due to concurrent update"): measured on PostgreSQL 15 with 5 processes
+ * appending 100 messages each to one conversation, ~0.45 retries per append and a tail that
+ * exhausted 12 attempts. At READ COMMITTED the waiter simply proceeds with the row's latest
+ * value; because everything a write reads it reads after taking the lock, and every writer of
+ * the conversation takes it first, each conversation's writes still behave exactly as if run one
+ * after another. Unique constraints settle duplicate sends and reactions. CockroachDB runs at
+ * SERIALIZABLE unless READ COMMITTED is enabled, and retries a single-statement implicit
+ * transaction itself; any 40001 that still reaches us is retried as everywhere else.
  *
  * Does not own the database: `close()` leaves it open.
  */
@@ -127,14 +150,7 @@ export class SqlMessageStore implements MessageStore {
 
   /** Takes the conversation's next seq; the increment commits or rolls back with the transaction. */
   private async nextSeq(trx: Transaction<DB>, conversationId: string): Promise<number> {
-    const row = await trx
-      .insertInto('conversation_seqs')
-      .values({ conversation_id: conversationId, last_seq: 1 })
-      .onConflict((conflict) =>
-        conflict.column('conversation_id').doUpdateSet({ last_seq: sql`conversation_seqs.last_seq + 1` }),
-      )
-      .returning('last_seq')
-      .executeTakeFirstOrThrow();
+    const row = await takeSeq(trx, conversationId).executeTakeFirstOrThrow();
     return toSeq(row.last_seq);
   }
 
@@ -233,48 +249,89 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async appendMessage(input: NewMessage): Promise<AppendedMessage> {
-    // A client's retry usually finds its message here, without queueing for the counter row.
-    const existing = await this.existingSend(input);
-    if (existing) return existing;
+    // Seq 0 until the statement takes one.
+    const draft = newMessageRecord(input, randomUUID(), 0, now());
     try {
-      const appended = await this.write(input.conversationId, async (trx, seq) => {
-        const createdAt = now();
-        const message = newMessageRecord(input, randomUUID(), seq, createdAt);
-        // Fails with a unique violation when the same send committed first.
-        await trx
-          .insertInto('messages')
-          .values({
-            id: message.id,
-            conversation_id: message.conversationId,
-            seq,
-            sender_id: message.senderId,
-            client_message_id: message.clientMessageId,
-            body: message.body,
-            reply_to_id: message.replyToId,
-            attachment_file_ids: JSON.stringify(message.attachmentFileIds),
-            created_at: createdAt,
-          })
-          .execute();
-        const event = await this.insertEvent(trx, {
-          conversationId: input.conversationId,
-          seq,
-          type: 'message.created',
-          actorId: input.senderId,
-          data: eventData.created(message),
-          createdAt,
-        });
-        return { message, event, created: true };
-      });
+      const seq = await retryOnSerializationFailure(() => this.insertMessage(draft), this.retry);
       this.metrics?.messagesSentTotal.inc({ store: 'sql' });
-      return appended!;
+      const message = { ...draft, seq };
+      const data = normalizeData(eventData.created(message));
+      const event = makeEvent(
+        draft.conversationId,
+        seq,
+        'message.created',
+        draft.senderId,
+        data,
+        draft.createdAt,
+      );
+      return { message, event, created: true };
     } catch (error) {
-      // The same send committed while this one waited: its transaction (and seq) rolled back.
+      // The same send committed first: this statement, its seq included, rolled back.
       if (isUniqueViolation(error, CLIENT_MESSAGE_KEY)) {
-        const raced = await this.existingSend(input);
-        if (raced) return raced;
+        const existing = await this.existingSend(input);
+        if (existing) return existing;
       }
       throw error;
     }
+  }
+
+  /**
+   * Takes the next seq, inserts the message under it and its `message.created` event, in one
+   * statement (see the class comment); resolves to the seq. The event's data is the draft's,
+   * with the seq the statement took written into `message.seq`.
+   */
+  private async insertMessage(draft: MessageRecord): Promise<number> {
+    const data = sql<string>`jsonb_set(${JSON.stringify(eventData.created(draft))}::jsonb, '{message,seq}', to_jsonb(${sql.ref('message.seq')}))`;
+    const row = await this.db
+      .with('next', (db) => takeSeq(db, draft.conversationId))
+      .with('message', (db) =>
+        db
+          .insertInto('messages')
+          .columns([
+            'id',
+            'conversation_id',
+            'seq',
+            'sender_id',
+            'client_message_id',
+            'body',
+            'reply_to_id',
+            'attachment_file_ids',
+            'created_at',
+          ])
+          .expression((eb) =>
+            eb
+              .selectFrom('next')
+              .select([
+                eb.val(draft.id).as('id'),
+                eb.val(draft.conversationId).as('conversation_id'),
+                'next.last_seq',
+                eb.val(draft.senderId).as('sender_id'),
+                eb.val(draft.clientMessageId).as('client_message_id'),
+                eb.val(draft.body).as('body'),
+                eb.val(draft.replyToId).as('reply_to_id'),
+                eb.val(JSON.stringify(draft.attachmentFileIds)).as('attachment_file_ids'),
+                eb.val(draft.createdAt).as('created_at'),
+              ]),
+          )
+          .returning('seq'),
+      )
+      .insertInto('conversation_events')
+      .columns(['conversation_id', 'seq', 'type', 'actor_id', 'data', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('message')
+          .select([
+            eb.val(draft.conversationId).as('conversation_id'),
+            'message.seq',
+            eb.val<DurableEventType>('message.created').as('type'),
+            eb.val(draft.senderId).as('actor_id'),
+            data.as('data'),
+            eb.val(draft.createdAt).as('created_at'),
+          ]),
+      )
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return toSeq(row.seq);
   }
 
   async appendEvent(input: {
