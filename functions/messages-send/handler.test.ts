@@ -31,6 +31,28 @@ describe('messages-send', () => {
     expect(reply.body).toMatchObject({ seq: 2, replyToId: response.body.id });
   });
 
+  it("moves the sender's read pointer past their message and previews it; a retry changes neither", async () => {
+    const [ana, ben] = [await registerAccount(server()), await registerAccount(server())];
+    const group = await createGroup(server(), ana, [ben]);
+    const detail = (token: string) => server().request('GET', `/v1/conversations/${group.id}`, { token });
+    await send(ana.accessToken, group.id, { clientMessageId: 'p-1', body: 'first' });
+    await send(ben.accessToken, group.id, { clientMessageId: 'p-2', body: 'second' });
+    expect((await detail(ben.accessToken)).body).toMatchObject({
+      lastSeq: 2,
+      readSeq: 2,
+      lastMessage: { senderId: ben.id, preview: 'second' },
+    });
+    expect((await detail(ana.accessToken)).body).toMatchObject({ readSeq: 1, unreadCount: 1 });
+    // A retry of the older send answers it again and moves nothing.
+    expect((await send(ana.accessToken, group.id, { clientMessageId: 'p-1', body: 'first' })).status).toBe(
+      200,
+    );
+    expect((await detail(ana.accessToken)).body).toMatchObject({
+      readSeq: 1,
+      lastMessage: { senderId: ben.id, preview: 'second' },
+    });
+  });
+
   it('is idempotent by clientMessageId, even when retried concurrently', async () => {
     const ana = await registerAccount(server());
     const group = await createGroup(server(), ana, []);

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { upgradeWebSocket } from '@hono/node-server';
+import { upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
+import type { AppEnv } from '@secureconnect/shared/http/app-env';
 import type { Platform } from '@secureconnect/shared/platform/platform';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
+import type { WSEvents } from 'hono/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { RealtimeNode } from './node';
 import type { Connection } from './transport';
@@ -16,11 +18,19 @@ const MAX_CLIENT_FRAME_BYTES = 16 * 1024;
 export interface RealtimeGateway {
   /** For `serve({ websocket: { server } })`: ws in noServer mode, fed by node-server's upgrade handling. */
   server: WebSocketServer;
-  /** Adds `GET /v1/realtime` (the upgrade) to an app. */
-  // biome-ignore lint/suspicious/noExplicitAny: mounts on any Hono app, whatever its Env
-  mount(app: Hono<any>): void;
+  /**
+   * Adds `GET /v1/realtime` (the upgrade) to an app: the app's middleware sees the upgrade like
+   * any request (its log line and metrics, labelled with the route), then the upgrade itself runs
+   * in a context of its own, which is all the socket keeps.
+   */
+  mount(app: Hono<AppEnv>): void;
   /** Closes every socket with 1001 "server shutting down" and waits for them (up to SHUTDOWN_TIMEOUT_MS). */
   close(): Promise<void>;
+}
+
+/** What node-server's upgrade handling passes as `c.env`: the upgrade request, among its own fields. */
+interface UpgradeBindings {
+  incoming?: IncomingMessage | undefined;
 }
 
 /**
@@ -40,25 +50,42 @@ export async function createRealtimeGateway(platform: Platform): Promise<Realtim
     // Frames are written as shared pre-encoded buffers; compression would copy them per socket.
     perMessageDeflate: false,
   });
+  const upgrades = upgradeApp(node);
   return {
     server,
     mount(app) {
-      app.get(
-        REALTIME_PATH,
-        upgradeWebSocket((c) => {
-          let connection: Connection | undefined;
-          const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-          return {
-            onOpen(_event, ws) {
-              connection = node.accept(ws.raw as WebSocket, incoming?.socket);
-            },
-            onMessage(event) {
-              connection?.receive(event.data);
-            },
-          };
-        }),
-      );
+      app.get(REALTIME_PATH, function handOverUpgrade(c) {
+        c.set('route', REALTIME_PATH);
+        return upgrades.fetch(c.req.raw, c.env);
+      });
     },
     close: () => node.shutdown(platform.config.SHUTDOWN_TIMEOUT_MS),
+  };
+}
+
+/**
+ * The upgrade as an app of its own, without middleware. node-server's `upgradeWebSocket` leaves
+ * listeners on each socket that keep the Hono context of the upgrade alive as long as the socket
+ * (its request, response, variables and env): here that context holds nothing of the host app's
+ * request-scoped middleware.
+ */
+function upgradeApp(node: RealtimeNode): Hono {
+  return new Hono().get(
+    REALTIME_PATH,
+    upgradeWebSocket((c) => socketEvents(node, c.env as UpgradeBindings)),
+  );
+}
+
+function socketEvents(node: RealtimeNode, env: UpgradeBindings): WSEvents<WebSocketLike> {
+  let connection: Connection | undefined;
+  return {
+    onOpen(_event, ws) {
+      connection = node.accept(ws.raw as WebSocket, env.incoming?.socket);
+      // node-server keeps `c.env` as long as the socket; the upgrade request is done with.
+      env.incoming = undefined;
+    },
+    onMessage(event) {
+      connection?.receive(event.data);
+    },
   };
 }

@@ -1,12 +1,14 @@
 import { ConfigError, loadConfig } from '@secureconnect/shared/config/env';
+import type { AppEnv } from '@secureconnect/shared/http/app-env';
 import { createApp } from '@secureconnect/shared/http/create-app';
+import { requestLogging } from '@secureconnect/shared/http/request-logging';
 import { exitOnSignals, listen } from '@secureconnect/shared/http/serve';
 import { createLogger } from '@secureconnect/shared/observability/logger';
 import { Metrics } from '@secureconnect/shared/observability/metrics';
 import type { BootedServer } from '@secureconnect/shared/platform/boot';
 import { type Dependency, Platform } from '@secureconnect/shared/platform/platform';
 import { Hono } from 'hono';
-import { createRealtimeGateway } from './gateway';
+import { createRealtimeGateway, REALTIME_PATH } from './gateway';
 
 const SERVICE = 'realtime-gateway';
 
@@ -41,15 +43,18 @@ export async function startGatewayServer(
 
   const app = createApp({ platform, functions: [] });
   const gateway = await createRealtimeGateway(platform);
-  gateway.mount(app);
-  // createApp derives /readyz from the functions it serves (none here): answer it with the
-  // gateway's own dependencies, and hand everything else to the app.
-  const server = new Hono()
+  // Upgrades skip the app's request-scoped middleware (request id, security headers, body limit,
+  // timeout: none means anything to a socket), keeping its log line and metrics. createApp
+  // derives /readyz from the functions it serves (none here): answer it with the gateway's own
+  // dependencies, and hand everything else to the app.
+  const server = new Hono<AppEnv>()
     .get('/readyz', async (c) => {
       const report = await platform.readiness(GATEWAY_DEPENDENCIES);
       return c.json(report, report.status === 'down' ? 503 : 200);
     })
-    .all('*', (c) => app.fetch(c.req.raw, c.env));
+    .use(REALTIME_PATH, requestLogging(logger, platform.metrics));
+  gateway.mount(server);
+  server.all('*', (c) => app.fetch(c.req.raw, c.env));
 
   const running = await listen(server, platform, {
     port: config.PORT,

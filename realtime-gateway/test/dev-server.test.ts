@@ -15,6 +15,9 @@ it('hosts the realtime gateway at /v1/realtime beside the functions, and closes 
   const ann = await registerAccount(server);
   const client = await TestClient.ready(server, ann);
   expect(client.ofType('ready')).toEqual([{ type: 'ready', userId: ann.id, conversationIds: [] }]);
+  // The app's middleware logs and counts the upgrade under its route.
+  const metrics = String((await server.request('GET', '/metrics')).body);
+  expect(metrics).toMatch(/^http_requests_total\{[^}]*route="\/v1\/realtime"[^}]*\} 1$/m);
   await server.server.close();
   expect(await client.closed).toMatchObject({ code: CloseCode.goingAway });
 });

@@ -62,6 +62,8 @@ describe('the standalone gateway', () => {
       const metrics = String((await server.request('GET', '/metrics')).body);
       expect(metrics).toMatch(/^websocket_connections\{[^}]*\} 1$/m);
       expect(metrics).toMatch(/^websocket_messages_total\{[^}]*direction="in",type="auth"[^}]*\} 1$/m);
+      // The upgrade skips the app's middleware but keeps its request metrics.
+      expect(metrics).toMatch(/^http_requests_total\{[^}]*route="\/v1\/realtime"[^}]*\} 1$/m);
 
       await server.server.close();
       expect(await client.closed).toEqual({ code: CloseCode.goingAway, reason: 'server shutting down' });

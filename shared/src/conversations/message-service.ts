@@ -64,17 +64,10 @@ export class MessageService {
       attachmentFileIds: input.attachmentFileIds,
     });
     if (appended.created) {
-      await this.deps.events.published(appended.event, {
+      await this.deps.events.messageSent(appended.event, {
         record: appended.message,
         e2ee: membership.conversation.e2ee,
       });
-      await db
-        .updateTable('conversation_members')
-        .set({ read_seq: appended.message.seq })
-        .where('conversation_id', '=', conversationId)
-        .where('user_id', '=', callerId)
-        .where('read_seq', '<', String(appended.message.seq))
-        .execute();
     }
     return { message: toMessage(appended.message), created: appended.created };
   }
