@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { noBlockBetween } from '../accounts/blocks';
 import type { ConversationRow, DB, MemberRow } from '../db/schema';
 import { forbidden, notFound } from '../http/problem';
 
@@ -7,13 +8,9 @@ export interface Membership {
   member: MemberRow;
 }
 
-/** Every conversation operation starts here: a non-member learns nothing, not even existence. */
-export async function requireMembership(
-  db: Kysely<DB>,
-  conversationId: string,
-  userId: string,
-): Promise<Membership> {
-  const row = await db
+/** The caller's membership row joined to its conversation. */
+function membershipQuery(db: Kysely<DB>, conversationId: string, userId: string) {
+  return db
     .selectFrom('conversations')
     .innerJoin('conversation_members', 'conversation_members.conversation_id', 'conversations.id')
     .selectAll('conversations')
@@ -25,14 +22,61 @@ export async function requireMembership(
       'conversation_members.muted_until',
     ])
     .where('conversations.id', '=', conversationId)
-    .where('conversation_members.user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) throw notFound('No such conversation.');
+    .where('conversation_members.user_id', '=', userId);
+}
+
+function toMembership(
+  conversationId: string,
+  row: ConversationRow & Omit<MemberRow, 'conversation_id'>,
+): Membership {
   const { user_id, role, joined_at, read_seq, muted_until, ...conversation } = row;
   return {
     conversation,
     member: { conversation_id: conversationId, user_id, role, joined_at, read_seq, muted_until },
   };
+}
+
+/** Every conversation operation starts here: a non-member learns nothing, not even existence. */
+export async function requireMembership(
+  db: Kysely<DB>,
+  conversationId: string,
+  userId: string,
+): Promise<Membership> {
+  const row = await membershipQuery(db, conversationId, userId).executeTakeFirst();
+  if (!row) throw notFound('No such conversation.');
+  return toMembership(conversationId, row);
+}
+
+/**
+ * {@link requireMembership} for sending, editing and reacting: in a direct conversation a block in
+ * either direction stops messages both ways. The block is checked in the same query.
+ */
+export async function requireUnblockedMembership(
+  db: Kysely<DB>,
+  conversationId: string,
+  userId: string,
+): Promise<Membership> {
+  const row = await membershipQuery(db, conversationId, userId)
+    .select((eb) =>
+      eb
+        .and([
+          eb('conversations.type', '=', 'direct'),
+          eb.exists(
+            eb
+              .selectFrom('conversation_members as other')
+              .select('other.user_id')
+              .whereRef('other.conversation_id', '=', 'conversations.id')
+              .where('other.user_id', '!=', userId)
+              .where(sql<boolean>`not ${noBlockBetween('other.user_id', userId)}`),
+          ),
+        ])
+        .as('blocked'),
+    )
+    .executeTakeFirst();
+  if (!row) throw notFound('No such conversation.');
+  const { blocked, ...membership } = row;
+  if (blocked) throw forbidden('Messages cannot be exchanged with this user.');
+  return toMembership(conversationId, membership);
 }
 
 export const isAdmin = (member: MemberRow) => member.role === 'owner' || member.role === 'admin';

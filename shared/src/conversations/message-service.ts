@@ -1,11 +1,10 @@
-import { type Kysely, sql } from 'kysely';
-import { noBlockBetween } from '../accounts/blocks';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config/env';
 import type { DB } from '../db/schema';
 import { conflict, forbidden, notFound, ProblemError } from '../http/problem';
 import type { MessageStore } from '../messaging/message-store';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
-import { isAdmin, type Membership, requireMembership } from './access';
+import { isAdmin, requireMembership, requireUnblockedMembership } from './access';
 import type { Message, SendMessage } from './api-schemas';
 import type { ConversationEvents } from './conversation-events';
 import { toMessage } from './views';
@@ -32,8 +31,7 @@ export class MessageService {
     input: SendMessage,
   ): Promise<{ message: Message; created: boolean }> {
     const { db, messages, limiter } = this.deps;
-    const membership = await requireMembership(db, conversationId, callerId);
-    await this.assertNotBlocked(membership, callerId);
+    const membership = await requireUnblockedMembership(db, conversationId, callerId);
     this.assertBodySize(input.body, 'body.body');
     if (input.attachmentFileIds.length > 0) {
       // Attachments must be files the sender owns; until the drive exists none can qualify.
@@ -107,8 +105,7 @@ export class MessageService {
   }
 
   async edit(callerId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
-    const membership = await requireMembership(this.deps.db, conversationId, callerId);
-    await this.assertNotBlocked(membership, callerId);
+    await requireUnblockedMembership(this.deps.db, conversationId, callerId);
     this.assertBodySize(body, 'body.body');
     const current = await this.requireMessage(conversationId, messageId);
     if (current.senderId !== callerId) throw forbidden('Only the author may edit a message.');
@@ -141,8 +138,7 @@ export class MessageService {
     messageId: string,
     emoji: string,
   ): Promise<void> {
-    const membership = await requireMembership(this.deps.db, conversationId, callerId);
-    await this.assertNotBlocked(membership, callerId);
+    await requireUnblockedMembership(this.deps.db, conversationId, callerId);
     const current = await this.requireMessage(conversationId, messageId);
     if (current.deletedAt) throw conflict('message-deleted', 'A deleted message takes no reactions.');
     const event = await this.deps.messages.addReaction({
@@ -189,18 +185,5 @@ export class MessageService {
         },
       );
     }
-  }
-
-  /** In a direct conversation a block in either direction stops messages both ways. */
-  private async assertNotBlocked({ conversation }: Membership, callerId: string): Promise<void> {
-    if (conversation.type !== 'direct') return;
-    const block = await this.deps.db
-      .selectFrom('conversation_members as other')
-      .select('other.user_id')
-      .where('other.conversation_id', '=', conversation.id)
-      .where('other.user_id', '!=', callerId)
-      .where(sql<boolean>`not ${noBlockBetween('other.user_id', callerId)}`)
-      .executeTakeFirst();
-    if (block) throw forbidden('Messages cannot be exchanged with this user.');
   }
 }
