@@ -81,4 +81,12 @@ export class SecureConnectClient {
   renewTokens(rejectedAccessToken: string): Promise<TokenPair> {
     return this.http.renew(rejectedAccessToken);
   }
+
+  /**
+   * Calls `listener` after every change of the tokens, like the `onTokens` option; returns the
+   * function that stops it. The realtime client hands renewed tokens to its socket this way.
+   */
+  watchTokens(listener: (tokens: TokenPair | null) => void): () => void {
+    return this.http.watch(listener);
+  }
 }

@@ -31,6 +31,7 @@ export interface HttpTransportOptions {
 export class HttpTransport {
   private tokens: TokenPair | undefined;
   private refreshing: Promise<TokenPair> | undefined;
+  private readonly watchers = new Set<(tokens: TokenPair | null) => void>();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.tokens = options.tokens;
@@ -71,6 +72,12 @@ export class HttpTransport {
     return this.refreshing;
   }
 
+  /** Calls `watcher` after every change of the tokens, as `onTokens`; returns the function that stops it. */
+  watch(watcher: (tokens: TokenPair | null) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   /** Adopts the tokens of a new session (register, login). */
   adopt(session: AuthSession): void {
     this.setTokens({ accessToken: session.accessToken, refreshToken: session.refreshToken });
@@ -98,6 +105,7 @@ export class HttpTransport {
   private setTokens(tokens: TokenPair | null): void {
     this.tokens = tokens ?? undefined;
     this.options.onTokens?.(tokens);
+    for (const watcher of this.watchers) watcher(tokens);
   }
 
   private requireTokens(): TokenPair {
