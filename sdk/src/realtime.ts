@@ -10,7 +10,8 @@ import {
   parseServerFrame,
   type ServerFrame,
 } from './frames';
-import type { ConversationEvent, PresenceStatus } from './types';
+import { remainingLifetimeMs, renewalDelayMs } from './token-lifetime';
+import type { ConversationEvent, PresenceStatus, TokenPair } from './types';
 
 /**
  * What the realtime client needs of a WebSocket: the browser's, or `ws` on Node (Node 20 has
@@ -72,7 +73,8 @@ const REALTIME_PATH = '/v1/realtime';
 
 /**
  * The realtime connection (SPEC §6) with recovery built in: authenticates with the REST client's
- * access token (first frame, never in the URL), reconnects with capped, jittered exponential
+ * access token (first frame, never in the URL), renews that token before it expires and hands the
+ * new one to the open socket (a later `auth` frame), reconnects with capped, jittered exponential
  * backoff after any close but {@link close}, renews the token once on 4401, and after every
  * `ready` catches each conversation up from its cursor through the event log — so the app sees
  * each durable event exactly once, in seq order, whatever happened to the socket, the gateway
@@ -98,8 +100,15 @@ export class RealtimeClient {
   private currentState: ConnectionState = 'idle';
   /** Reconnects since the last `ready`, for the backoff. */
   private attempt = 0;
-  /** The token the current socket authenticated with, to renew exactly that one on 4401. */
+  /** The token the current socket last authenticated with, to renew exactly that one. */
   private sentToken: string | undefined;
+  /** The REST client's latest access token and when it arrived (local clock), to time its renewal. */
+  private received: { token: string; at: number } | undefined;
+  /** Renews {@link sentToken} before it expires, while the socket is open. */
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Failed renewals in a row, for the backoff. */
+  private renewAttempt = 0;
+  private unwatchTokens: (() => void) | undefined;
   /** A 4401 was answered with renewed tokens since the last `ready`; a second one ends the session. */
   private renewedSinceReady = false;
   private lastFrameAt = 0;
@@ -152,7 +161,10 @@ export class RealtimeClient {
    * `ready`; rejects if the client is closed or the session ends before that.
    */
   connect(): Promise<void> {
-    if (this.currentState === 'idle') this.open();
+    if (this.currentState === 'idle') {
+      this.unwatchTokens = this.client.watchTokens((tokens) => this.tokensChanged(tokens));
+      this.open();
+    }
     return this.firstReady;
   }
 
@@ -161,6 +173,9 @@ export class RealtimeClient {
     if (this.currentState === 'closed') return;
     this.setState('closed');
     clearTimeout(this.reconnectTimer);
+    this.stopRenewal();
+    this.unwatchTokens?.();
+    this.unwatchTokens = undefined;
     this.stopHeartbeat();
     this.sequencer.stop();
     const socket = this.socket;
@@ -223,9 +238,14 @@ export class RealtimeClient {
     switch (frame.type) {
       case 'ready': {
         this.attempt = 0;
+        this.renewAttempt = 0;
         this.renewedSinceReady = false;
         this.setState('open');
         if (this.presenceStatus) this.sendFrame({ type: 'presence', status: this.presenceStatus });
+        // The REST client may have renewed the tokens while this socket was authenticating.
+        const current = this.client.tokens?.accessToken;
+        if (current) this.offerToken(current);
+        this.scheduleRenewal();
         this.settleFirstReady?.resolve();
         this.emitter.emit('ready', { userId: frame.userId, conversationIds: frame.conversationIds });
         void this.sequencer.catchUp(frame.conversationIds).then(() => {
@@ -261,6 +281,7 @@ export class RealtimeClient {
   private lost(code: number): void {
     this.socket = undefined;
     this.stopHeartbeat();
+    this.stopRenewal();
     if (this.currentState === 'closed') return;
     this.setState('reconnecting');
     if (code === CloseCode.unauthorized) {
@@ -281,7 +302,7 @@ export class RealtimeClient {
     try {
       await this.client.renewTokens(rejected);
     } catch (error) {
-      if (error instanceof SecureConnectError && (error.status === 400 || error.status === 401)) {
+      if (sessionEnded(error)) {
         this.giveUp(error);
         return;
       }
@@ -290,6 +311,84 @@ export class RealtimeClient {
       this.emitter.emit('error', error);
     }
     this.reconnectLater(this.attempt++);
+  }
+
+  /**
+   * The REST client's tokens changed (a refresh, whoever asked for it): the open socket takes the
+   * new access token at once, so it never holds an older one than the client.
+   */
+  private tokensChanged(tokens: TokenPair | null): void {
+    // A session that ended (null) is noticed at the next renewal or when the gateway closes with 4401.
+    if (!tokens) return;
+    this.received = { token: tokens.accessToken, at: Date.now() };
+    // Called from inside the REST client's refresh: a failure here must not fail that refresh.
+    try {
+      this.offerToken(tokens.accessToken);
+    } catch (error) {
+      this.emitter.emit('error', error);
+    }
+  }
+
+  /** Sends `token` to the open socket (an `auth` frame; the gateway extends the connection's expiry) unless it holds it already. */
+  private offerToken(token: string): void {
+    if (this.currentState !== 'open' || !this.socket || token === this.sentToken) return;
+    this.sentToken = token;
+    this.socket.send(JSON.stringify({ type: 'auth', token } satisfies ClientFrame));
+    this.scheduleRenewal();
+  }
+
+  /** Arms the renewal of the socket's token, from its `exp`; a token that is not a readable JWT is renewed on 4401 only. */
+  private scheduleRenewal(delayMs?: number): void {
+    this.stopRenewal();
+    const token = this.sentToken;
+    if (this.currentState !== 'open' || token === undefined) return;
+    if (delayMs === undefined) {
+      const receivedAt = this.received?.token === token ? this.received.at : undefined;
+      const remaining = remainingLifetimeMs(token, Date.now(), receivedAt);
+      if (remaining === undefined) return;
+      delayMs = renewalDelayMs(remaining);
+    }
+    this.renewTimer = setTimeout(() => void this.renewOpenSocket(), delayMs);
+  }
+
+  private isClosed(): boolean {
+    return this.currentState === 'closed';
+  }
+
+  private stopRenewal(): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  /**
+   * Renews the open socket's token through the REST client (sharing its one refresh in flight) and
+   * sends the new one. A refused refresh ends the session; any other failure is retried with
+   * backoff — and should the token expire first, the gateway's 4401 leads to renew-and-reconnect.
+   */
+  private async renewOpenSocket(): Promise<void> {
+    this.renewTimer = undefined;
+    const socket = this.socket;
+    const held = this.sentToken;
+    if (this.currentState !== 'open' || !socket || held === undefined) return;
+    let tokens: TokenPair;
+    try {
+      tokens = await this.client.renewTokens(held);
+    } catch (error) {
+      // Nothing reaches the app after close(); the state is read anew, past the await.
+      if (this.isClosed()) return;
+      if (sessionEnded(error)) {
+        this.giveUp(error);
+        return;
+      }
+      this.emitter.emit('error', error);
+      // Unless the socket was replaced or handed newer tokens meanwhile, which rearmed the timer.
+      if (socket === this.socket && this.sentToken === held && this.renewTimer === undefined)
+        this.scheduleRenewal(backoffDelay(this.renewAttempt++, this.backoff));
+      return;
+    }
+    this.renewAttempt = 0;
+    // Usually sent already, when the refresh reported the tokens; a replaced socket took the newest at open.
+    if (socket === this.socket) this.offerToken(tokens.accessToken);
   }
 
   private reconnectLater(attempt: number): void {
@@ -304,6 +403,8 @@ export class RealtimeClient {
 
   /** The session ended (a refresh refused, or a renewed token refused too): stop and say why. */
   private giveUp(error: unknown): void {
+    // Both renewal paths may wait on the same refused refresh: say it once.
+    if (this.currentState === 'closed') return;
     this.emitter.emit('error', error);
     this.settleFirstReady?.reject(error);
     this.close();
@@ -349,4 +450,9 @@ export class RealtimeClient {
         throw error;
       });
   }
+}
+
+/** A refresh the server refused: the refresh token is spent or revoked, so the session is over. */
+function sessionEnded(error: unknown): boolean {
+  return error instanceof SecureConnectError && (error.status === 400 || error.status === 401);
 }

@@ -240,3 +240,260 @@ describe('RealtimeClient', () => {
     expect(realtime.cursors()).toEqual({ [CONVERSATION]: 4 });
   });
 });
+
+/** An unsigned JWT living `lifetimeSeconds` from now: the SDK reads tokens, it never verifies them. */
+function jwt(lifetimeSeconds: number, jti: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  return `${part({ alg: 'EdDSA', typ: 'at+jwt' })}.${part({ sub: 'me', jti, iat, exp: iat + lifetimeSeconds })}.c2ln`;
+}
+
+/**
+ * The REST side with JWT access tokens of `lifetimeSeconds`: `refresh(n)` answers the n-th
+ * refresh (1 for the first), by default with a new pair; `users/me` accepts the newest access
+ * token only, as the server does once the older one expired.
+ */
+function sessionApi({
+  lifetimeSeconds = 2,
+  refresh,
+}: {
+  lifetimeSeconds?: number;
+  refresh?: (n: number) => Promise<Response | undefined> | Response | undefined;
+} = {}) {
+  const issued = [jwt(lifetimeSeconds, 'token-1')];
+  const refreshes: string[] = [];
+  const problem = (status: number, title: string) =>
+    Response.json({ type: 'about:blank', title, status, detail: title }, { status });
+  const client = new SecureConnectClient({
+    baseUrl: 'http://api.example.test',
+    tokens: { accessToken: issued[0] as string, refreshToken: 'refresh-1' },
+    fetch: async (input, init) => {
+      const url = new URL(String(input));
+      if (url.pathname === '/v1/auth/refresh') {
+        refreshes.push(JSON.parse(String(init?.body)).refreshToken);
+        const n = refreshes.length;
+        const answer = await refresh?.(n);
+        if (answer) return answer;
+        const accessToken = jwt(lifetimeSeconds, `token-${n + 1}`);
+        issued.push(accessToken);
+        return Response.json({
+          user: {},
+          accessToken,
+          refreshToken: `refresh-${n + 1}`,
+          expiresIn: lifetimeSeconds,
+        });
+      }
+      if (url.pathname === '/v1/users/me') {
+        const bearer = new Headers(init?.headers).get('authorization');
+        return bearer === `Bearer ${issued.at(-1)}`
+          ? Response.json({ id: 'me' })
+          : problem(401, 'Unauthorized');
+      }
+      return Response.json({ items: [], lastSeq: 0 });
+    },
+  });
+  return { client, issued, refreshes, problem };
+}
+
+/** The tokens of the `auth` frames a connection sent, in order. */
+function authTokens(index: number): unknown[] {
+  return (gateway.connections[index]?.received ?? [])
+    .filter((frame) => frame.type === 'auth')
+    .map((frame) => frame.token);
+}
+
+/** A promise and the function that settles it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+describe('RealtimeClient token renewal on the open socket', () => {
+  it('renews the token before it expires and sends it on the same socket, for each new token', async () => {
+    const { client, issued, refreshes } = sessionApi({ lifetimeSeconds: 2 });
+    const { realtime, states } = start(client);
+    const errors: unknown[] = [];
+    realtime.on('error', (error) => errors.push(error));
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+
+    await vi.waitFor(() => expect(authTokens(0)).toHaveLength(3), WAIT);
+    expect(authTokens(0)).toEqual(issued.slice(0, 3));
+    expect(refreshes).toEqual(['refresh-1', 'refresh-2']);
+    expect(gateway.connections).toHaveLength(1);
+    expect(states).toEqual(['connecting', 'authenticating', 'open']);
+    expect(errors).toEqual([]);
+  });
+
+  it('hands the open socket the tokens the REST client renewed for another reason', async () => {
+    const { client, issued } = sessionApi({ lifetimeSeconds: 900 });
+    const { realtime } = start(client);
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+
+    await client.auth.refresh();
+    await vi.waitFor(() => expect(authTokens(0)).toEqual([issued[0], issued[1]]), WAIT);
+    expect(gateway.connections).toHaveLength(1);
+  });
+
+  it('sends right after ready the tokens renewed while the socket was authenticating', async () => {
+    const { client, issued } = sessionApi({ lifetimeSeconds: 900 });
+    const { realtime } = start(client);
+    const connected = realtime.connect();
+    await vi.waitFor(() => expect(authTokens(0)).toEqual([issued[0]]), WAIT);
+    await client.auth.refresh();
+    await gateway.accept(0);
+    await connected;
+
+    await vi.waitFor(() => expect(authTokens(0)).toEqual([issued[0], issued[1]]), WAIT);
+  });
+
+  it('shares one refresh with REST calls renewing at the same time', async () => {
+    const refreshing = gate();
+    const { client, issued, refreshes } = sessionApi({
+      lifetimeSeconds: 1,
+      refresh: async () => {
+        await refreshing.opened;
+        return undefined;
+      },
+    });
+    const { realtime } = start(client);
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+
+    await vi.waitFor(() => expect(refreshes).toHaveLength(1), WAIT);
+    // The socket's renewal waits on the refresh; a REST call is refused its token meanwhile.
+    const me = client.users.me();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(refreshes).toHaveLength(1);
+    refreshing.open();
+    expect(await me).toEqual({ id: 'me' });
+    await vi.waitFor(() => expect(authTokens(0)).toEqual([issued[0], issued[1]]), WAIT);
+    expect(refreshes).toEqual(['refresh-1']);
+  });
+
+  it.each([
+    ['new tokens', undefined],
+    ['a passing failure', 503],
+    ['a refusal', 401],
+  ])('does nothing after close() when a refresh in flight answers with %s', async (_what, status) => {
+    const refreshing = gate();
+    const { client, refreshes, problem } = sessionApi({
+      lifetimeSeconds: 1,
+      refresh: async () => {
+        await refreshing.opened;
+        return status === undefined ? undefined : problem(status, 'No');
+      },
+    });
+    const { realtime, states } = start(client);
+    const errors: unknown[] = [];
+    realtime.on('error', (error) => errors.push(error));
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+    await vi.waitFor(() => expect(refreshes).toHaveLength(1), WAIT);
+
+    realtime.close();
+    refreshing.open();
+    // Tokens live 1 s here: a renewal still armed would come within half of that.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(refreshes).toHaveLength(1);
+    expect(authTokens(0)).toHaveLength(1);
+    expect(errors).toEqual([]);
+    expect(states.at(-1)).toBe('closed');
+  });
+
+  it('arms no renewal once closed before the first renewal was due', async () => {
+    const { client, refreshes } = sessionApi({ lifetimeSeconds: 1 });
+    const { realtime } = start(client);
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+    realtime.close();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(refreshes).toEqual([]);
+  });
+
+  it('ends the session when the refresh is refused, as on a refused 4401 renewal', async () => {
+    const { client, refreshes, problem } = sessionApi({
+      lifetimeSeconds: 1,
+      refresh: () => problem(401, 'Unauthorized'),
+    });
+    const { realtime, states } = start(client);
+    const errors: unknown[] = [];
+    realtime.on('error', (error) => errors.push(error));
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+    const closed = once(gateway.latest.socket, 'close');
+
+    await vi.waitFor(() => expect(realtime.state).toBe('closed'), WAIT);
+    expect(errors).toEqual([expect.objectContaining({ status: 401 })]);
+    expect(refreshes).toHaveLength(1);
+    expect(client.tokens).toBeUndefined();
+    expect((await closed)[0]).toBe(1000);
+    expect(gateway.connections).toHaveLength(1);
+    expect(states).toEqual(['connecting', 'authenticating', 'open', 'closed']);
+  });
+
+  it('retries a refresh that failed for a passing reason, with backoff, on the same socket', async () => {
+    const { client, issued, refreshes, problem } = sessionApi({
+      lifetimeSeconds: 2,
+      refresh: (n) => (n <= 2 ? problem(503, 'Service Unavailable') : undefined),
+    });
+    const { realtime, states } = start(client);
+    const errors: unknown[] = [];
+    realtime.on('error', (error) => errors.push(error));
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+
+    await vi.waitFor(() => expect(authTokens(0)).toHaveLength(2), WAIT);
+    expect(authTokens(0)).toEqual([issued[0], issued[1]]);
+    expect(refreshes).toEqual(['refresh-1', 'refresh-1', 'refresh-1']);
+    expect(errors).toEqual([
+      expect.objectContaining({ status: 503 }),
+      expect.objectContaining({ status: 503 }),
+    ]);
+    expect(gateway.connections).toHaveLength(1);
+    expect(states).toEqual(['connecting', 'authenticating', 'open']);
+  });
+
+  it('still renews and reconnects on 4401 when the token expires before a refresh gets through', async () => {
+    const slow = gate();
+    const { client, issued, refreshes, problem } = sessionApi({
+      lifetimeSeconds: 1,
+      refresh: async (n) => {
+        if (n === 1) return problem(503, 'Service Unavailable');
+        await slow.opened;
+        return undefined;
+      },
+    });
+    const { realtime } = start(client);
+    const errors: unknown[] = [];
+    realtime.on('error', (error) => errors.push(error));
+    const connected = realtime.connect();
+    await gateway.accept(0);
+    await connected;
+    // The first renewal failed; its retry hangs while the token expires, and the gateway says so.
+    await vi.waitFor(() => expect(refreshes).toHaveLength(2), WAIT);
+    gateway.latest.socket.close(4401, 'token expired');
+    await vi.waitFor(() => expect(realtime.state).toBe('reconnecting'), WAIT);
+    slow.open();
+
+    await gateway.accept(1);
+    await vi.waitFor(() => expect(realtime.state).toBe('open'), WAIT);
+    // The 4401 renewal waited on the retry's refresh rather than starting a second one.
+    expect(refreshes).toEqual(['refresh-1', 'refresh-1']);
+    expect(authTokens(0)).toEqual([issued[0]]);
+    expect(authTokens(1)).toEqual([issued[1]]);
+    expect(errors).toEqual([expect.objectContaining({ status: 503 })]);
+    expect(gateway.connections).toHaveLength(2);
+  });
+});
