@@ -9,12 +9,13 @@ import {
 import type { PresenceStatus, PresenceStore } from '@secureconnect/shared/realtime/presence-store';
 import type { WebSocket } from 'ws';
 import { Broker } from './broker';
+import { ExpiryWheel } from './expiry-wheel';
 import { FlushScheduler } from './flush-scheduler';
 import { Hub } from './hub';
 import { PresenceRelay } from './presence-relay';
 import { type ClientFrame, CloseCode, frames } from './protocol';
 import { Recovery } from './recovery';
-import { Connection, type ConnectionHandler, RefusedConnection } from './transport';
+import { Connection, type ConnectionHandler, RefusedConnection, type Transport } from './transport';
 import { TypingThrottle } from './typing-throttle';
 
 /** Presence announcements per user at most this often. */
@@ -39,6 +40,8 @@ export class RealtimeNode implements ConnectionHandler {
   /** What each socket's client said it is; a socket that said nothing is online. */
   private readonly statuses = new WeakMap<Connection, PresenceStatus>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** What every connection shares (built once the scheduler exists). */
+  private readonly transport: Transport;
   private shuttingDown = false;
 
   private constructor(
@@ -74,6 +77,17 @@ export class RealtimeNode implements ConnectionHandler {
       logger,
     });
     this.heartbeat = setInterval(() => this.beat(), config.REALTIME_PING_INTERVAL_MS).unref();
+    this.transport = {
+      handler: this,
+      scheduler: this.scheduler,
+      expiries: new ExpiryWheel((connection) => connection.expire()),
+      settings: {
+        authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_MS,
+        sendBufferBytes: config.REALTIME_SEND_BUFFER_BYTES,
+      },
+      metrics,
+      logger,
+    };
   }
 
   /** Opens the event bus and the presence store of a platform and starts a node on them. */
@@ -84,16 +98,7 @@ export class RealtimeNode implements ConnectionHandler {
 
   /** Takes over a freshly upgraded socket; `socket` is the TCP socket under it (for corking). */
   accept(ws: WebSocket, socket: Socket | undefined): Connection {
-    const { config, logger, metrics } = this.platform;
-    const connection = new Connection(
-      ws,
-      socket,
-      this,
-      this.scheduler,
-      { authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_MS, sendBufferBytes: config.REALTIME_SEND_BUFFER_BYTES },
-      metrics,
-      logger,
-    );
+    const connection = new Connection(ws, socket, this.transport);
     this.sockets.add(connection);
     if (this.shuttingDown) connection.close(CloseCode.goingAway, 'shutdown', 'server shutting down');
     return connection;
@@ -109,7 +114,7 @@ export class RealtimeNode implements ConnectionHandler {
     if (connection.isClosed) throw new RefusedConnection(CloseCode.goingAway, 'shutdown', 'closed');
 
     const { userId } = claims;
-    connection.bindSession({ userId, sessionId: claims.sessionId, expiresAt: claims.expiresAt });
+    connection.bindSession({ userId, sessionId: claims.sessionId, expiresAtMs: claims.expiresAt.getTime() });
     const subscribed: Promise<void>[] = [];
     if (this.hub.addUserConnection(connection, userId)) subscribed.push(this.broker.subscribeUser(userId));
     for (const id of conversationIds) subscribed.push(this.join(connection, id));
@@ -162,6 +167,7 @@ export class RealtimeNode implements ConnectionHandler {
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
+    this.transport.expiries.close();
     this.recovery.close();
     this.presence.close();
   }
@@ -233,7 +239,7 @@ export class RealtimeNode implements ConnectionHandler {
       connection.bindSession({
         userId: claims.userId,
         sessionId: claims.sessionId,
-        expiresAt: claims.expiresAt,
+        expiresAtMs: claims.expiresAt.getTime(),
       });
     } catch (error) {
       if (error instanceof ProblemError && error.status === 401)

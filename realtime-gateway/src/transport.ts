@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from '@secureconnect/shared/observability/logger';
 import type { Metrics } from '@secureconnect/shared/observability/metrics';
 import * as v from 'valibot';
 import type { WebSocket } from 'ws';
+import type { ExpiryWheel } from './expiry-wheel';
 import type { FlushScheduler } from './flush-scheduler';
 import {
   AuthFrame,
@@ -19,7 +19,8 @@ import {
 export interface Session {
   userId: string;
   sessionId: string;
-  expiresAt: Date;
+  /** When the access token expires, in epoch ms. */
+  expiresAtMs: number;
 }
 
 /** What the node does with a connection's traffic. */
@@ -53,6 +54,20 @@ export interface TransportSettings {
   sendBufferBytes: number;
 }
 
+/**
+ * What every connection of a node shares. One object, so that each connection holds a single
+ * reference to it rather than one field per collaborator.
+ */
+export interface Transport {
+  handler: ConnectionHandler;
+  scheduler: FlushScheduler;
+  /** Closes each connection when its token expires (see {@link Connection.expire}). */
+  expiries: ExpiryWheel<Connection>;
+  settings: TransportSettings;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 /** Invalid frames tolerated per window before the socket is closed for abuse. */
 const INVALID_FRAME_LIMIT = 10;
 const INVALID_FRAME_WINDOW_MS = 60_000;
@@ -60,8 +75,9 @@ const INVALID_FRAME_WINDOW_MS = 60_000;
 const EARLY_FRAME_LIMIT = 16;
 /** After a close frame, how long the peer gets to answer before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
-/** setTimeout's ceiling; a later expiry is re-armed when reached. */
-const MAX_TIMER_MS = 2_147_483_647;
+
+/** Identifies connections in logs; a number costs a connection nothing, unlike a UUID string. */
+let lastConnectionId = 0;
 
 type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closed';
 
@@ -76,40 +92,38 @@ type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closed';
  * (4429) — memory per socket stays bounded, and the client catches up by seq after reconnecting.
  */
 export class Connection {
-  readonly id = randomUUID();
+  readonly id = ++lastConnectionId;
   /** Set once authenticated. */
   session: Session | undefined;
   /** Conversations this connection receives, kept current by membership signals. */
   readonly conversations = new Set<string>();
   private state: State = 'awaiting-auth';
-  private pending: Buffer[] = [];
+  /** Frames for the next flush; undefined rather than empty, as it is on an idle socket. */
+  private pending: Buffer[] | undefined;
   private pendingBytes = 0;
-  private readonly earlyFrames: ClientFrame[] = [];
+  /** Frames received between the auth frame and `ready`, if any. */
+  private earlyFrames: ClientFrame[] | undefined;
   private invalidFrames = 0;
   private invalidWindowStart = 0;
   /** Cleared by every ping round; a socket that answers none before the next is dead. */
   private alive = true;
+  /** Until the auth frame arrives. */
   private authTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     /** The TCP socket under `ws`, corked around each flush. */
     private readonly socket: Socket | undefined,
-    private readonly handler: ConnectionHandler,
-    private readonly scheduler: FlushScheduler,
-    private readonly settings: TransportSettings,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
+    private readonly transport: Transport,
   ) {
-    metrics.websocketConnections.inc();
+    transport.metrics.websocketConnections.inc();
     ws.on('pong', () => {
       this.alive = true;
     });
     ws.on('close', () => this.onClosed());
     this.authTimer = setTimeout(
       () => this.close(CloseCode.authTimeout, 'auth-timeout', 'no auth frame in time'),
-      settings.authTimeoutMs,
+      transport.settings.authTimeoutMs,
     );
   }
 
@@ -123,7 +137,7 @@ export class Connection {
     this.alive = true;
     const frame = this.parse(data);
     if (this.state === 'awaiting-auth') {
-      clearTimeout(this.authTimer);
+      this.stopAuthTimer();
       if (!frame || !v.is(AuthFrame, frame)) {
         this.close(CloseCode.unauthorized, 'auth-failed', 'the first frame must be {"type":"auth","token"}');
         return;
@@ -134,24 +148,27 @@ export class Connection {
     }
     if (!frame) return;
     if (this.state === 'authenticating') {
+      this.earlyFrames ??= [];
       if (this.earlyFrames.length >= EARLY_FRAME_LIMIT)
         this.close(CloseCode.protocolViolation, 'protocol', 'wait for ready');
       else this.earlyFrames.push(frame);
       return;
     }
-    this.handler.frame(this, frame);
+    this.transport.handler.frame(this, frame);
   }
 
-  /** Binds the verified session and arms the close at token expiry (4401). */
+  /** Binds the verified session (replacing the one of an earlier token) and the close at its expiry (4401). */
   bindSession(session: Session): void {
+    const { expiries } = this.transport;
+    if (this.session) expiries.remove(this, this.session.expiresAtMs);
     this.session = session;
-    clearTimeout(this.expiryTimer);
-    const arm = () => {
-      const remaining = session.expiresAt.getTime() - Date.now();
-      if (remaining <= 0) this.close(CloseCode.unauthorized, 'token-expired', 'access token expired');
-      else this.expiryTimer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
-    };
-    arm();
+    if (session.expiresAtMs <= Date.now()) this.expire();
+    else expiries.add(this, session.expiresAtMs);
+  }
+
+  /** The session's token has expired. */
+  expire(): void {
+    this.close(CloseCode.unauthorized, 'token-expired', 'access token expired');
   }
 
   /**
@@ -167,20 +184,24 @@ export class Connection {
     if (this.state === 'closed') return false;
     // Before `ready` nothing is flushed, so what waits in the queue counts as undrained too.
     const undrained = this.ws.bufferedAmount + (this.state === 'open' ? 0 : this.pendingBytes);
-    if (undrained > this.settings.sendBufferBytes) {
-      this.metrics.websocketFramesDroppedTotal.inc(this.pending.length + 1);
+    if (undrained > this.transport.settings.sendBufferBytes) {
+      this.transport.metrics.websocketFramesDroppedTotal.inc((this.pending?.length ?? 0) + 1);
       this.close(CloseCode.slowConsumer, 'slow-consumer', 'send buffer full; reconnect and catch up');
       return false;
     }
-    this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (this.pending.length === 1) this.scheduler.schedule(this);
+    if (this.pending) this.pending.push(frame);
+    else {
+      this.pending = [frame];
+      this.transport.scheduler.schedule(this);
+    }
     return true;
   }
 
   /** Sends a frame the gateway built for this socket alone, counted by type. */
   reply(text: string, type: string): void {
-    if (this.send(Buffer.from(text))) this.metrics.websocketMessagesTotal.inc({ direction: 'out', type });
+    if (this.send(Buffer.from(text)))
+      this.transport.metrics.websocketMessagesTotal.inc({ direction: 'out', type });
   }
 
   error(code: ErrorCode, message: string): void {
@@ -188,17 +209,11 @@ export class Connection {
   }
 
   flush(): void {
+    // Before `ready`, frames stay queued (still bounded by the send-buffer cap).
     const queued = this.pending;
-    this.pending = [];
+    if (this.state !== 'open' || !queued) return;
+    this.pending = undefined;
     this.pendingBytes = 0;
-    if (this.state !== 'open' || queued.length === 0) {
-      // Before `ready`, frames stay queued (still bounded by the send-buffer cap).
-      if (this.state !== 'closed') {
-        this.pending = queued;
-        this.pendingBytes = queued.reduce((bytes, frame) => bytes + frame.length, 0);
-      }
-      return;
-    }
     this.socket?.cork();
     for (const frame of queued) this.ws.send(frame, { binary: false });
     this.socket?.uncork();
@@ -208,7 +223,7 @@ export class Connection {
   heartbeat(): boolean {
     if (this.state === 'closed') return false;
     if (!this.alive) {
-      this.metrics.websocketClosesTotal.inc({ reason: 'heartbeat' });
+      this.transport.metrics.websocketClosesTotal.inc({ reason: 'heartbeat' });
       this.ws.terminate();
       return false;
     }
@@ -220,12 +235,12 @@ export class Connection {
   /** Closes with a code the client can act on; a peer that does not answer is cut off shortly after. */
   close(code: number, reason: CloseReason, message: string): void {
     if (this.state === 'closed') return;
-    this.metrics.websocketClosesTotal.inc({ reason });
-    this.logger.debug(
+    this.transport.metrics.websocketClosesTotal.inc({ reason });
+    this.transport.logger.debug(
       { connectionId: this.id, userId: this.session?.userId, code, reason },
       'closing socket',
     );
-    this.pending = [];
+    this.pending = undefined;
     this.pendingBytes = 0;
     // A close reason may hold at most 123 bytes; ws throws beyond that.
     let text = message;
@@ -238,11 +253,11 @@ export class Connection {
   private async authenticate(token: string): Promise<void> {
     let ready: string;
     try {
-      ready = await this.handler.authenticate(this, token);
+      ready = await this.transport.handler.authenticate(this, token);
     } catch (error) {
       if (error instanceof RefusedConnection) this.close(error.code, error.reason, error.message);
       else {
-        this.logger.error({ err: error }, 'authenticating a socket failed');
+        this.transport.logger.error({ err: error }, 'authenticating a socket failed');
         this.close(CloseCode.tryAgainLater, 'auth-unavailable', 'try again later');
       }
       return;
@@ -251,16 +266,18 @@ export class Connection {
     this.state = 'open';
     // Frames delivered while subscribing waited in the queue; `ready` goes out ahead of them.
     const frame = Buffer.from(ready);
-    this.pending.unshift(frame);
+    this.pending = this.pending ? [frame, ...this.pending] : [frame];
     this.pendingBytes += frame.length;
-    this.scheduler.schedule(this);
-    this.metrics.websocketMessagesTotal.inc({ direction: 'out', type: 'ready' });
-    for (const frame of this.earlyFrames.splice(0)) this.handler.frame(this, frame);
+    this.transport.scheduler.schedule(this);
+    this.transport.metrics.websocketMessagesTotal.inc({ direction: 'out', type: 'ready' });
+    const early = this.earlyFrames ?? [];
+    this.earlyFrames = undefined;
+    for (const frame of early) this.transport.handler.frame(this, frame);
   }
 
   /** Valid frame, or undefined after answering (or closing) for an invalid one. */
   private parse(data: unknown): ClientFrame | undefined {
-    this.metrics.websocketMessagesTotal.inc({ direction: 'in', type: frameType(data) });
+    this.transport.metrics.websocketMessagesTotal.inc({ direction: 'in', type: frameType(data) });
     let json: unknown;
     try {
       if (typeof data !== 'string') throw new TypeError('binary frame');
@@ -293,10 +310,16 @@ export class Connection {
   private onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.stopAuthTimer();
+    if (this.session) this.transport.expiries.remove(this, this.session.expiresAtMs);
+    this.transport.metrics.websocketConnections.dec();
+    this.transport.handler.closed(this);
+  }
+
+  /** Cleared and dropped: a cleared Timeout kept in a field would outlive its purpose. */
+  private stopAuthTimer(): void {
     clearTimeout(this.authTimer);
-    clearTimeout(this.expiryTimer);
-    this.metrics.websocketConnections.dec();
-    this.handler.closed(this);
+    this.authTimer = undefined;
   }
 }
 

@@ -91,18 +91,22 @@ describe('authentication', () => {
     expect(await client.closed).toMatchObject({ code: CloseCode.unauthorized });
   });
 
-  it('closes with 4401 when the access token expires while connected, and refuses it once expired', async () => {
-    const ann = await registerAccount(server);
+  /** A token of the account's live session that lives `ttlSeconds`, signed with the server's own key. */
+  async function tokenLiving(account: TestAccount, ttlSeconds: number): Promise<string> {
     const { config } = platform();
-    // A token of ann's live session that lives 1 s, signed with the server's own key.
-    const shortLived = new AccessTokens({
+    const tokens = new AccessTokens({
       keys: await loadSigningKeys({ dataDir: config.DATA_DIR, needPrivateKey: true }),
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
-      ttlSeconds: 1,
+      ttlSeconds,
     });
-    const { sessionId } = await (await platform().accessTokens()).verify(ann.accessToken);
-    const { token } = await shortLived.issue({ userId: ann.id, sessionId, role: 'user' });
+    const { sessionId } = await (await platform().accessTokens()).verify(account.accessToken);
+    return (await tokens.issue({ userId: account.id, sessionId, role: 'user' })).token;
+  }
+
+  it('closes with 4401 when the access token expires while connected, and refuses it once expired', async () => {
+    const ann = await registerAccount(server);
+    const token = await tokenLiving(ann, 1);
 
     const client = await connect({ ...ann, accessToken: token });
     expect(await client.closed).toMatchObject({ code: CloseCode.unauthorized });
@@ -112,6 +116,22 @@ describe('authentication', () => {
     late.send({ type: 'auth', token });
     expect(await late.closed).toMatchObject({ code: CloseCode.unauthorized });
   });
+
+  it('keeps a socket open past its token expiry after a re-auth frame with a later token, and closes it at that one', async () => {
+    const ann = await registerAccount(server);
+    const [first, renewed] = await Promise.all([tokenLiving(ann, 1), tokenLiving(ann, 6)]);
+    const client = await connect({ ...ann, accessToken: first });
+    client.send({ type: 'auth', token: renewed });
+    const renewedExpiresAt = Math.floor(Date.now() / 1000 + 6) * 1000;
+
+    // The first token expired at most 1 s in, and expiries are acted on within 2 s of the deadline.
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    client.send({ type: 'ping' });
+    await client.next((frame) => frame.type === 'pong');
+
+    expect(await client.closed).toEqual({ code: CloseCode.unauthorized, reason: 'access token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(renewedExpiresAt - 1000);
+  }, 15_000);
 
   it('closes with 4401 when the first frame is not an auth frame', async () => {
     const client = await connect();
