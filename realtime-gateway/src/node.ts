@@ -115,6 +115,8 @@ export class RealtimeNode implements ConnectionHandler {
 
     const { userId } = claims;
     connection.bindSession({ userId, sessionId: claims.sessionId, expiresAtMs: claims.expiresAt.getTime() });
+    // A token within the verifier's clock tolerance may already be past its expiry: closed just now.
+    if (connection.isClosed) throw new RefusedConnection(CloseCode.unauthorized, 'token-expired', 'expired');
     const subscribed: Promise<void>[] = [];
     if (this.hub.addUserConnection(connection, userId)) subscribed.push(this.broker.subscribeUser(userId));
     for (const id of conversationIds) subscribed.push(this.join(connection, id));

@@ -133,6 +133,22 @@ describe('authentication', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(renewedExpiresAt - 1000);
   }, 15_000);
 
+  it('refuses a token past its expiry but within the clock tolerance, and never counts its user as connected', async () => {
+    const [ann, bob] = await Promise.all([1, 2].map(() => registerAccount(server)));
+    if (!ann || !bob) throw new Error('accounts');
+    await createConversation(platform(), [ann.id, bob.id]);
+    const bobClient = await connect(bob);
+    const token = await tokenLiving(ann, 1);
+    // Expired, but within the verifier's 5 s clock tolerance.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+
+    const client = await connect();
+    client.send({ type: 'auth', token });
+    expect(await client.closed).toEqual({ code: CloseCode.unauthorized, reason: 'access token expired' });
+    await settle();
+    expect(bobClient.ofType('presence').filter((frame) => frame.userId === ann.id)).toEqual([]);
+  });
+
   it('closes with 4401 when the first frame is not an auth frame', async () => {
     const client = await connect();
     client.send({ type: 'ping' });
