@@ -3,7 +3,7 @@ import { upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import type { AppEnv } from '@secureconnect/shared/http/app-env';
 import type { Platform } from '@secureconnect/shared/platform/platform';
 import { Hono } from 'hono';
-import type { WSEvents } from 'hono/ws';
+import type { WSContext, WSEvents } from 'hono/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { RealtimeNode } from './node';
 import type { Connection } from './transport';
@@ -72,20 +72,29 @@ export async function createRealtimeGateway(platform: Platform): Promise<Realtim
 function upgradeApp(node: RealtimeNode): Hono {
   return new Hono().get(
     REALTIME_PATH,
-    upgradeWebSocket((c) => socketEvents(node, c.env as UpgradeBindings)),
+    upgradeWebSocket((c) => new SocketEvents(node, c.env as UpgradeBindings)),
   );
 }
 
-function socketEvents(node: RealtimeNode, env: UpgradeBindings): WSEvents<WebSocketLike> {
-  let connection: Connection | undefined;
-  return {
-    onOpen(_event, ws) {
-      connection = node.accept(ws.raw as WebSocket, env.incoming?.socket);
-      // node-server keeps `c.env` as long as the socket; the upgrade request is done with.
-      env.incoming = undefined;
-    },
-    onMessage(event) {
-      connection?.receive(event.data);
-    },
-  };
+/**
+ * What node-server calls for one socket. A class, so that what it keeps per socket is one small
+ * object, its methods shared, rather than an object literal with its closures and their scope.
+ */
+class SocketEvents implements WSEvents<WebSocketLike> {
+  private connection: Connection | undefined;
+
+  constructor(
+    private readonly node: RealtimeNode,
+    private readonly env: UpgradeBindings,
+  ) {}
+
+  onOpen(_event: Event, ws: WSContext<WebSocketLike>): void {
+    this.connection = this.node.accept(ws.raw as WebSocket, this.env.incoming?.socket);
+    // node-server keeps `c.env` as long as the socket; the upgrade request is done with.
+    this.env.incoming = undefined;
+  }
+
+  onMessage(event: { data: unknown }): void {
+    this.connection?.receive(event.data);
+  }
 }
