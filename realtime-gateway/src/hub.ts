@@ -10,7 +10,7 @@ import type { Connection } from './transport';
  * per socket.
  */
 export class Hub {
-  private readonly byConversation = new Map<string, Set<Connection>>();
+  private readonly byConversation = new Map<string, Audience>();
   private readonly byUser = new Map<string, Set<Connection>>();
   private readonly sentEvents;
 
@@ -35,14 +35,25 @@ export class Hub {
 
   /** Starts delivering a conversation to a connection; true when it is the conversation's first local one. */
   join(connection: Connection, conversationId: string): boolean {
-    connection.conversations.add(conversationId);
-    return addTo(this.byConversation, conversationId, connection);
+    let audience = this.byConversation.get(conversationId);
+    const first = audience === undefined;
+    if (!audience) {
+      audience = { id: conversationId, connections: new Set() };
+      this.byConversation.set(conversationId, audience);
+    }
+    audience.connections.add(connection);
+    // Every connection holds the audience's copy of the id, not the one its own lookup read.
+    connection.conversations.add(audience.id);
+    return first;
   }
 
   /** Stops delivering a conversation to a connection; true when it was the conversation's last local one. */
   leave(connection: Connection, conversationId: string): boolean {
     connection.conversations.delete(conversationId);
-    return removeFrom(this.byConversation, conversationId, connection);
+    const audience = this.byConversation.get(conversationId);
+    if (!audience?.connections.delete(connection) || audience.connections.size > 0) return false;
+    this.byConversation.delete(conversationId);
+    return true;
   }
 
   /** A user's authenticated connections on this gateway (their devices). */
@@ -60,7 +71,7 @@ export class Hub {
     type: 'event' | 'typing' | 'presence',
     exceptUserId?: string,
   ): void {
-    const recipients = this.byConversation.get(conversationId);
+    const recipients = this.byConversation.get(conversationId)?.connections;
     if (!recipients) return;
     let sent = 0;
     for (const connection of recipients) {
@@ -69,6 +80,12 @@ export class Hub {
     }
     this.sentEvents[type].inc(sent);
   }
+}
+
+/** A conversation's local connections, under the id they all share. */
+interface Audience {
+  id: string;
+  connections: Set<Connection>;
 }
 
 function addTo(index: Map<string, Set<Connection>>, key: string, connection: Connection): boolean {
