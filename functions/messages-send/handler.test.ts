@@ -112,6 +112,10 @@ describe('messages-send', () => {
       'body.body',
       'body.clientMessageId',
     ]);
+    // JSON.stringify escapes the unpaired surrogate: valid JSON, but not text the log can store.
+    const surrogate = await send(ana.accessToken, group.id, { clientMessageId: 'u', body: 'a\ud800b' });
+    expect(surrogate.status).toBe(400);
+    expect(surrogate.body.type).toMatch(/invalid-unicode$/);
   });
 
   it('stops messages both ways across a block in a direct conversation', async () => {

@@ -99,6 +99,17 @@ describe('createApp', () => {
     expect((await problem(response)).detail).toMatch(/not valid JSON/);
   });
 
+  it('refuses unpaired surrogate escapes with 400 and keeps paired ones', async () => {
+    for (const name of ['\\ud800', 'a\\udfffb']) {
+      const response = await app().app.request(`/v1/echo/${ID}`, post(`{"name":"${name}","count":1}`));
+      expect(response.status).toBe(400);
+      expect((await problem(response)).type).toMatch(/invalid-unicode$/);
+    }
+    const paired = await app().app.request(`/v1/echo/${ID}`, post('{"name":"\\ud83d\\ude00","count":1}'));
+    expect(paired.status).toBe(201);
+    expect(await paired.json()).toEqual({ id: ID, name: '\u{1F600}' });
+  });
+
   it('names every invalid, missing and mistyped field', async () => {
     const response = await app().app.request('/v1/echo/not-a-uuid', post('{"name":"toolong"}'));
     expect(response.status).toBe(400);

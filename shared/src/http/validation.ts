@@ -51,11 +51,33 @@ async function readJsonBody(c: Context): Promise<unknown> {
   }
   const text = await c.req.text();
   if (text.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text);
-  } catch {
+    // Only an escape can produce a lone surrogate (decoding UTF-8 replaces invalid bytes).
+    body = JSON.parse(text, SURROGATE_ESCAPE.test(text) ? refuseLoneSurrogates : undefined);
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
     throw new ProblemError(400, 'malformed-json', 'The request body is not valid JSON.');
   }
+  return body;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * JSON allows `"\ud800"`, but such a string is not Unicode text: it cannot be stored as JSON in
+ * PostgreSQL or CockroachDB, nor encoded as UTF-8 for anyone else. Refused up front, with a 400.
+ */
+function refuseLoneSurrogates(key: string, value: unknown): unknown {
+  if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value))) {
+    throw new ProblemError(
+      400,
+      'invalid-unicode',
+      'The request body holds a string that is not valid Unicode (an unpaired surrogate escape).',
+    );
+  }
+  return value;
 }
 
 /** Collapses repeated query keys into arrays and single ones into strings, as schemas expect. */
