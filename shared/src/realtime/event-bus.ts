@@ -12,7 +12,10 @@
  * - `user:<userId>` — control messages for one user's sockets, JSON `UserSignal`.
  */
 export interface EventBus {
-  /** Never throws for an unreachable broker: it counts the miss and returns. */
+  /**
+   * Never throws for an unreachable broker: it counts the miss, returns, and (Redis) replays the
+   * payload once the broker answers — so a subscriber may hear a payload more than once.
+   */
   publish(channel: string, payload: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function unsubscribes. */
   subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;

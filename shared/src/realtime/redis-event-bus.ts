@@ -24,6 +24,16 @@ const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 1000;
 const CONNECT_TIMEOUT_MS = 2000;
 /** Channels per SUBSCRIBE when resubscribing after a reconnect; keeps one command reasonably small. */
 const RESUBSCRIBE_BATCH = 1000;
+/** Failed publishes kept for replay, at most; past it the oldest are dropped (and counted). */
+const OUTBOX_MAX_ENTRIES = 10_000;
+/** A failed publish older than this is not replayed: gateways have read the log by then. */
+const OUTBOX_MAX_AGE_MS = 60_000;
+
+interface PendingPublish {
+  channel: string;
+  payload: string;
+  at: number;
+}
 
 /** Exponential from 100 ms, capped at 2 s, forever, with jitter (same policy as the key-value store). */
 function reconnectDelay(attempt: number): number {
@@ -39,6 +49,15 @@ function reconnectDelay(attempt: number): number {
  * processes miss the message; gateways notice `degraded`, poll the event log meanwhile and catch
  * up once more when Redis returns. `degraded` turns false only after every channel has been
  * subscribed again on a fresh connection, so a caller that catches up then misses nothing.
+ *
+ * A publish that fails is also kept in an outbox and replayed, in order, once the publisher
+ * connection is back; later publishes queue behind it, so each channel keeps its order. That
+ * covers what the gateways cannot notice: THIS process losing Redis (a timeout, a dropped
+ * connection) while theirs stayed healthy, which would otherwise leave the last event of a quiet
+ * conversation, or a membership or revocation signal, undelivered until something else happened.
+ * Replays reach this process's own subscribers a second time (they had the local delivery):
+ * consumers already drop repeated seqs, and signals are idempotent. The outbox is bounded
+ * ({@link OUTBOX_MAX_ENTRIES}, {@link OUTBOX_MAX_AGE_MS}) and lives as long as the process.
  */
 export class RedisEventBus implements EventBus {
   private readonly publisher: Redis;
@@ -61,6 +80,8 @@ export class RedisEventBus implements EventBus {
   private starting = true;
   private settleStart: (() => void) | undefined;
   private closing = false;
+  private readonly outbox: PendingPublish[] = [];
+  private draining = false;
 
   constructor({
     url,
@@ -92,6 +113,7 @@ export class RedisEventBus implements EventBus {
     this.publisher.on('ready', () => {
       this.publisherReady = true;
       this.updateDegraded();
+      void this.drainOutbox();
     });
     this.publisher.on('close', () => {
       this.publisherReady = false;
@@ -119,7 +141,7 @@ export class RedisEventBus implements EventBus {
   }
 
   async publish(channel: string, payload: string): Promise<void> {
-    if (!this.isDegraded) {
+    if (this.outbox.length === 0 && !this.isDegraded) {
       try {
         await this.publisher.publish(this.keyPrefix + channel, payload);
         return;
@@ -127,8 +149,12 @@ export class RedisEventBus implements EventBus {
         this.recycle(error);
       }
     }
-    this.metrics.redisFallbackTotal.inc({ operation: 'publish' });
-    this.local.deliver(channel, payload);
+    // While connected, Redis brings the replay to this process's subscribers; while not, they hear it now.
+    if (this.isDegraded) {
+      this.metrics.redisFallbackTotal.inc({ operation: 'publish' });
+      this.local.deliver(channel, payload);
+    }
+    this.keep(channel, payload);
   }
 
   async subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
@@ -149,12 +175,53 @@ export class RedisEventBus implements EventBus {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.healthCheck);
+    if (this.outbox.length > 0) this.dropFromOutbox(this.outbox.length);
     await this.local.close();
     for (const client of [this.subscriber, this.publisher]) {
       if (client.status === 'ready') await client.quit().catch(() => {});
       client.disconnect();
     }
     this.metrics.redisDegradedMode.report('event-bus', false);
+  }
+
+  /** Queues a publish behind those not yet in Redis. */
+  private keep(channel: string, payload: string): void {
+    if (this.closing) return;
+    this.outbox.push({ channel, payload, at: Date.now() });
+    if (this.outbox.length > OUTBOX_MAX_ENTRIES) this.dropFromOutbox(this.outbox.length - OUTBOX_MAX_ENTRIES);
+    if (this.publisherReady) void this.drainOutbox();
+  }
+
+  private dropFromOutbox(count: number): void {
+    this.outbox.splice(0, count);
+    this.metrics.redisFallbackTotal.inc({ operation: 'publish-dropped' }, count);
+  }
+
+  /** Replays the outbox in order while the publisher answers; a failure leaves the rest for the next `ready`. */
+  private async drainOutbox(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.outbox.length > 0 && this.publisherReady && !this.closing) {
+        const firstFresh = this.outbox.findIndex((entry) => Date.now() - entry.at <= OUTBOX_MAX_AGE_MS);
+        if (firstFresh !== 0) {
+          this.dropFromOutbox(firstFresh === -1 ? this.outbox.length : firstFresh);
+          continue;
+        }
+        const next = this.outbox[0]!;
+        try {
+          await this.publisher.publish(this.keyPrefix + next.channel, next.payload);
+        } catch (error) {
+          this.recycle(error);
+          return;
+        }
+        // Unless the bound dropped it meanwhile.
+        if (this.outbox[0] === next) this.outbox.shift();
+        this.metrics.redisFallbackTotal.inc({ operation: 'publish-replayed' });
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   /**
