@@ -18,6 +18,7 @@ interface Target {
   ws: WebSocket;
   socket: Socket;
   pending: Buffer[];
+  lastFlushAt: number;
   flush(): void;
 }
 
@@ -30,6 +31,7 @@ async function run(strategy: 'send-per-frame' | 'coalesced-corked'): Promise<num
       ws,
       socket: request.socket,
       pending: [],
+      lastFlushAt: Number.NEGATIVE_INFINITY,
       flush() {
         const queued = target.pending;
         target.pending = [];

@@ -85,8 +85,9 @@ type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closed';
  * One client's WebSocket: first-frame authentication within a deadline, validation of what the
  * client sends, and a bounded, coalesced write path for what it is sent.
  *
- * Writes are queued and flushed once per tick (see {@link FlushScheduler}) with the TCP socket
- * corked, so a burst of frames leaves in one write. Frames are Buffers shared by every recipient:
+ * Writes are queued and flushed together (see {@link FlushScheduler}: at the end of the tick,
+ * or after the coalescing interval while frames keep coming) with the TCP socket corked, so a
+ * burst of frames leaves in one write. Frames are Buffers shared by every recipient:
  * nothing is copied or encoded per socket. When what is buffered for the socket exceeds the send
  * buffer cap, the client is not keeping up: queued frames are dropped and the socket is closed
  * (4429) — memory per socket stays bounded, and the client catches up by seq after reconnecting.
@@ -101,6 +102,7 @@ export class Connection {
   /** Frames for the next flush; undefined rather than empty, as it is on an idle socket. */
   private pending: Buffer[] | undefined;
   private pendingBytes = 0;
+  lastFlushAt = Number.NEGATIVE_INFINITY;
   /** Frames received between the auth frame and `ready`, if any. */
   private earlyFrames: ClientFrame[] | undefined;
   private invalidFrames = 0;
@@ -172,13 +174,13 @@ export class Connection {
   }
 
   /**
-   * Queues a frame for this tick's flush. Returns false when it was not queued: the socket is
+   * Queues a frame for the next flush. Returns false when it was not queued: the socket is
    * closed, or it is over its send-buffer cap and is being closed as a slow consumer.
    *
    * The cap applies to what earlier flushes left undrained (`bufferedAmount`): a healthy socket
    * hands everything to the kernel at once, so it stays near zero there however large a burst is,
-   * while a stalled one grows by each tick's frames until it passes the cap. A socket thus
-   * holds at most the cap plus one tick's frames.
+   * while a stalled one grows by each flush's frames until it passes the cap. A socket thus
+   * holds at most the cap plus one flush's frames.
    */
   send(frame: Buffer): boolean {
     if (this.state === 'closed') return false;

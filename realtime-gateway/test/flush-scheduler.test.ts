@@ -7,6 +7,7 @@ function recorder() {
   let queued: string[] = [];
   return {
     writes,
+    lastFlushAt: Number.NEGATIVE_INFINITY,
     queue(frame: string) {
       queued.push(frame);
     },
@@ -55,6 +56,26 @@ describe('FlushScheduler', () => {
     // m0 alone (quiet before), then m2–m8, m10–m18, m20–m28: every frame once, in order.
     expect(socket.writes.map((frames) => frames.length)).toEqual([1, 4, 5, 5]);
     expect(socket.writes.flat()).toEqual(Array.from({ length: 15 }, (_, i) => `m${2 * i}`));
+  });
+
+  it('does not hold a quiet socket back because another one is busy', () => {
+    const scheduler = new FlushScheduler(10);
+    const [busy, quiet] = [recorder(), recorder()];
+    busy.queue('b0');
+    scheduler.schedule(busy);
+    vi.advanceTimersToNextTimer();
+    vi.advanceTimersByTime(2);
+    busy.queue('b2');
+    scheduler.schedule(busy);
+    quiet.queue('q2');
+    scheduler.schedule(quiet);
+    vi.advanceTimersToNextTimer();
+    expect(performance.now()).toBe(2);
+    expect(quiet.writes).toEqual([['q2']]);
+    expect(busy.writes).toEqual([['b0']]);
+    vi.advanceTimersToNextTimer();
+    expect(performance.now()).toBe(10);
+    expect(busy.writes).toEqual([['b0'], ['b2']]);
   });
 
   it('with interval 0, flushes every tick', () => {
