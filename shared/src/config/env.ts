@@ -88,6 +88,7 @@ export const EnvSchema = v.object({
   DB_POOL_MAX: integer(10, 1, 1000),
   DB_POOL_ACQUIRE_TIMEOUT_MS: integer(2000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: integer(5000, 1, 600_000),
+  DATABASE_PREPARED_STATEMENTS: flag('on'),
 
   CASSANDRA_CONTACT_POINTS: list,
   CASSANDRA_LOCAL_DC: v.optional(v.pipe(v.string(), v.nonEmpty()), 'datacenter1'),

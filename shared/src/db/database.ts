@@ -24,6 +24,8 @@ export interface OpenDatabaseOptions {
   /** How long a query waits for a free connection before failing with 503. */
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Named prepared statements on PostgreSQL/CockroachDB (DATABASE_PREPARED_STATEMENTS); default on. */
+  preparedStatements?: boolean;
   logger: Logger;
   metrics: Metrics;
 }
@@ -47,7 +49,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const { metrics } = options;
   const kind = options.url ? 'postgres' : 'pglite';
   const { dialect, stats } = options.url
-    ? createPostgresDialect({ ...options, url: options.url })
+    ? createPostgresDialect({
+        ...options,
+        url: options.url,
+        preparedStatements: options.preparedStatements ?? true,
+      })
     : await createPGliteDialect(options);
 
   const db = new Kysely<DB>({

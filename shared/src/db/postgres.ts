@@ -5,12 +5,15 @@ import type { Metrics } from '../observability/metrics';
 import { connectionAcquireTimedOut } from './acquire-timeout';
 import { postgresDialect } from './dialect';
 import type { PoolStats } from './pool-gauges';
+import { PreparedStatements } from './prepared-statements';
 
 export interface PostgresPoolOptions {
   url: string;
   poolMax: number;
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Run Kysely's queries as named prepared statements (see {@link PreparedStatements}). */
+  preparedStatements: boolean;
   logger: Logger;
   metrics: Metrics;
 }
@@ -35,18 +38,21 @@ export function createPostgresDialect(options: PostgresPoolOptions) {
   });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', (error) => options.logger.warn({ err: error }, 'idle database connection failed'));
+  const statements = options.preparedStatements ? new PreparedStatements() : undefined;
 
   const dialect = postgresDialect(
     () =>
       new PostgresDriver({
         pool: {
-          connect: () =>
-            pool.connect().catch((error: unknown) => {
+          connect: async () => {
+            const client = await pool.connect().catch((error: unknown) => {
               if (error instanceof Error && ACQUIRE_TIMEOUT_MESSAGES.has(error.message)) {
                 throw connectionAcquireTimedOut(options.metrics, error);
               }
               throw error;
-            }),
+            });
+            return statements ? statements.wrap(client) : client;
+          },
           end: () => pool.end(),
         },
       }),

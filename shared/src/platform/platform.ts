@@ -79,6 +79,7 @@ export class Platform {
           poolMax: config.DB_POOL_MAX,
           acquireTimeoutMs: config.DB_POOL_ACQUIRE_TIMEOUT_MS,
           statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
           logger: this.logger,
           metrics: this.metrics,
         });
