@@ -112,6 +112,17 @@ function start(client = restClient(), options: ConstructorParameters<typeof Real
   return { realtime, states };
 }
 
+/** A client connected on the gateway's first socket, recording its states and errors. */
+async function startOpen(client: ReturnType<typeof restClient>) {
+  const { realtime, states } = start(client);
+  const errors: unknown[] = [];
+  realtime.on('error', (error) => errors.push(error));
+  const connected = realtime.connect();
+  await gateway.accept(0);
+  await connected;
+  return { realtime, states, errors };
+}
+
 describe('RealtimeClient', () => {
   it('authenticates with its first frame, never with a token in the URL', async () => {
     const { realtime } = start();
@@ -314,12 +325,7 @@ function gate(): { opened: Promise<void>; open: () => void } {
 describe('RealtimeClient token renewal on the open socket', () => {
   it('renews the token before it expires and sends it on the same socket, for each new token', async () => {
     const { client, issued, refreshes } = sessionApi({ lifetimeSeconds: 2 });
-    const { realtime, states } = start(client);
-    const errors: unknown[] = [];
-    realtime.on('error', (error) => errors.push(error));
-    const connected = realtime.connect();
-    await gateway.accept(0);
-    await connected;
+    const { states, errors } = await startOpen(client);
 
     await vi.waitFor(() => expect(authTokens(0)).toHaveLength(3), WAIT);
     expect(authTokens(0)).toEqual(issued.slice(0, 3));
@@ -391,12 +397,7 @@ describe('RealtimeClient token renewal on the open socket', () => {
         return status === undefined ? undefined : problem(status, 'No');
       },
     });
-    const { realtime, states } = start(client);
-    const errors: unknown[] = [];
-    realtime.on('error', (error) => errors.push(error));
-    const connected = realtime.connect();
-    await gateway.accept(0);
-    await connected;
+    const { realtime, states, errors } = await startOpen(client);
     await vi.waitFor(() => expect(refreshes).toHaveLength(1), WAIT);
 
     realtime.close();
@@ -425,12 +426,7 @@ describe('RealtimeClient token renewal on the open socket', () => {
       lifetimeSeconds: 1,
       refresh: () => problem(401, 'Unauthorized'),
     });
-    const { realtime, states } = start(client);
-    const errors: unknown[] = [];
-    realtime.on('error', (error) => errors.push(error));
-    const connected = realtime.connect();
-    await gateway.accept(0);
-    await connected;
+    const { realtime, states, errors } = await startOpen(client);
     const closed = once(gateway.latest.socket, 'close');
 
     await vi.waitFor(() => expect(realtime.state).toBe('closed'), WAIT);
@@ -447,12 +443,7 @@ describe('RealtimeClient token renewal on the open socket', () => {
       lifetimeSeconds: 2,
       refresh: (n) => (n <= 2 ? problem(503, 'Service Unavailable') : undefined),
     });
-    const { realtime, states } = start(client);
-    const errors: unknown[] = [];
-    realtime.on('error', (error) => errors.push(error));
-    const connected = realtime.connect();
-    await gateway.accept(0);
-    await connected;
+    const { states, errors } = await startOpen(client);
 
     await vi.waitFor(() => expect(authTokens(0)).toHaveLength(2), WAIT);
     expect(authTokens(0)).toEqual([issued[0], issued[1]]);
