@@ -713,24 +713,36 @@ export class CassandraMessageStore implements MessageStore {
     }));
   }
 
+  /**
+   * Appends a change of a live message to the log; null when the message is absent or deleted.
+   * `at` is the event's time, which the change's columns repeat.
+   */
+  private async logMessageChange(
+    input: { conversationId: string; messageId: string; actorId: string },
+    type: 'message.updated' | 'message.deleted',
+    data: (at: Date) => Record<string, unknown>,
+  ): Promise<{ current: MessageRecord; event: ConversationEvent; at: Date } | null> {
+    const current = await this.getMessage(input.conversationId, input.messageId);
+    if (!current || current.deletedAt) return null;
+    let at = now();
+    const event = await this.appendToLog(input.conversationId, (_seq, createdAt) => {
+      at = createdAt;
+      return { type, actorId: input.actorId, messageId: null, data: data(createdAt) };
+    });
+    return { current, event, at };
+  }
+
   async editMessage(input: {
     conversationId: string;
     messageId: string;
     body: string;
     actorId: string;
   }): Promise<MessageChange | null> {
-    const current = await this.getMessage(input.conversationId, input.messageId);
-    if (!current || current.deletedAt) return null;
-    let editedAt = now();
-    const event = await this.appendToLog(input.conversationId, (_seq, createdAt) => {
-      editedAt = createdAt;
-      return {
-        type: 'message.updated',
-        actorId: input.actorId,
-        messageId: null,
-        data: eventData.updated(input.messageId, input.body, createdAt),
-      };
-    });
+    const change = await this.logMessageChange(input, 'message.updated', (at) =>
+      eventData.updated(input.messageId, input.body, at),
+    );
+    if (!change) return null;
+    const { current, event, at: editedAt } = change;
     await this.run('updateMessageBody', [
       cellTimestamp(event.seq),
       input.body,
@@ -747,18 +759,11 @@ export class CassandraMessageStore implements MessageStore {
     messageId: string;
     actorId: string;
   }): Promise<MessageChange | null> {
-    const current = await this.getMessage(input.conversationId, input.messageId);
-    if (!current || current.deletedAt) return null;
-    let deletedAt = now();
-    const event = await this.appendToLog(input.conversationId, (_seq, createdAt) => {
-      deletedAt = createdAt;
-      return {
-        type: 'message.deleted',
-        actorId: input.actorId,
-        messageId: null,
-        data: eventData.deleted(input.messageId, createdAt),
-      };
-    });
+    const change = await this.logMessageChange(input, 'message.deleted', (at) =>
+      eventData.deleted(input.messageId, at),
+    );
+    if (!change) return null;
+    const { current, event, at: deletedAt } = change;
     await Promise.all([
       this.run('markMessageDeleted', [
         TOMBSTONE_TIMESTAMP,
