@@ -8,6 +8,7 @@ import {
 import * as v from 'valibot';
 import type { Hub } from './hub';
 import type { Recovery } from './recovery';
+import { textFrame } from './wire-frame';
 
 const UserSignalSchema = v.variant('kind', [
   v.object({
@@ -43,7 +44,7 @@ export interface BrokerOptions {
  * local member and one to `user:<id>` per connected user, opened by the first local connection
  * and closed by the last. Conversation frames are routed — durable ones through {@link Recovery}
  * for ordering, ephemeral ones straight to the hub — after one parse per gateway, and forwarded
- * as the very bytes the publisher encoded.
+ * as the very bytes the publisher encoded, framed once for every socket.
  */
 export class Broker {
   private readonly conversations = new Map<string, Promise<Unsubscribe>>();
@@ -104,7 +105,7 @@ export class Broker {
       this.options.logger.warn({ conversationId }, 'dropping a conversation frame that is not JSON');
       return;
     }
-    const frame = Buffer.from(payload);
+    const frame = textFrame(payload);
     if (header.type === 'event' && typeof header.seq === 'number') {
       this.options.recovery.accept(conversationId, header.seq, frame);
     } else if (

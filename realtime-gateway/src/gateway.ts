@@ -89,7 +89,13 @@ class SocketEvents implements WSEvents<WebSocketLike> {
   ) {}
 
   onOpen(_event: Event, ws: WSContext<WebSocketLike>): void {
-    this.connection = this.node.accept(ws.raw as WebSocket, this.env.incoming?.socket);
+    const socket = this.env.incoming?.socket;
+    // node-server upgrades from an IncomingMessage, so its socket is there; without it nothing could be sent.
+    if (!socket) {
+      ws.close(1011, 'no socket');
+      return;
+    }
+    this.connection = this.node.accept(ws.raw as WebSocket, socket);
     // node-server keeps `c.env` as long as the socket; the upgrade request is done with.
     this.env.incoming = undefined;
   }

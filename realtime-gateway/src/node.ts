@@ -97,7 +97,7 @@ export class RealtimeNode implements ConnectionHandler {
   }
 
   /** Takes over a freshly upgraded socket; `socket` is the TCP socket under it (for corking). */
-  accept(ws: WebSocket, socket: Socket | undefined): Connection {
+  accept(ws: WebSocket, socket: Socket): Connection {
     const connection = new Connection(ws, socket, this.transport);
     this.sockets.add(connection);
     if (this.shuttingDown) connection.close(CloseCode.goingAway, 'shutdown', 'server shutting down');

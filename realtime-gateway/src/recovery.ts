@@ -3,6 +3,7 @@ import type { MessageStore } from '@secureconnect/shared/messaging/message-store
 import type { Logger } from '@secureconnect/shared/observability/logger';
 import type { Metrics } from '@secureconnect/shared/observability/metrics';
 import type { EventBus } from '@secureconnect/shared/realtime/event-bus';
+import { textFrame } from './wire-frame';
 
 /** Events fetched from the log per query. */
 const PAGE_SIZE = 200;
@@ -164,8 +165,8 @@ export class Recovery {
   private deliverFromLog(stream: Stream, event: ConversationEvent, cause: 'gap' | 'poll'): void {
     if (stream.last !== null && event.seq <= stream.last) return;
     this.options.metrics.realtimeEventsFromLogTotal.inc({ cause });
-    // Encoded once here, exactly as a publisher would have, then shared by every local socket.
-    this.deliver(stream, event.seq, Buffer.from(encodeEventFrame(event)));
+    // Encoded and framed once here, exactly as a publisher's would be, then shared by every local socket.
+    this.deliver(stream, event.seq, textFrame(encodeEventFrame(event)));
   }
 
   private deliver(stream: Stream, seq: number, frame: Buffer): void {

@@ -14,6 +14,7 @@ import {
   type ErrorCode,
   frames,
 } from './protocol';
+import { textFrame } from './wire-frame';
 
 /** Who is on the other end, once the auth frame has been verified. */
 export interface Session {
@@ -87,10 +88,12 @@ type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closed';
  *
  * Writes are queued and flushed together (see {@link FlushScheduler}: at the end of the tick,
  * or after the coalescing interval while frames keep coming) with the TCP socket corked, so a
- * burst of frames leaves in one write. Frames are Buffers shared by every recipient:
- * nothing is copied or encoded per socket. When what is buffered for the socket exceeds the send
- * buffer cap, the client is not keeping up: queued frames are dropped and the socket is closed
- * (4429) — memory per socket stays bounded, and the client catches up by seq after reconnecting.
+ * burst of frames leaves in one write. Frames are complete wire frames ({@link textFrame}) shared
+ * by every recipient and written to the TCP socket as they are: nothing is copied, encoded or
+ * framed per socket; `ws` still reads, answers pings and closes. When what is buffered for the
+ * socket exceeds the send buffer cap, the client is not keeping up: queued frames are dropped and
+ * the socket is closed (4429) — memory per socket stays bounded, and the client catches up by seq
+ * after reconnecting.
  */
 export class Connection {
   readonly id = ++lastConnectionId;
@@ -114,8 +117,8 @@ export class Connection {
 
   constructor(
     private readonly ws: WebSocket,
-    /** The TCP socket under `ws`, corked around each flush. */
-    private readonly socket: Socket | undefined,
+    /** The TCP socket under `ws`: flushes write their frames to it directly. */
+    private readonly socket: Socket,
     private readonly transport: Transport,
   ) {
     transport.metrics.websocketConnections.inc();
@@ -174,10 +177,11 @@ export class Connection {
   }
 
   /**
-   * Queues a frame for the next flush. Returns false when it was not queued: the socket is
-   * closed, or it is over its send-buffer cap and is being closed as a slow consumer.
+   * Queues a wire frame ({@link textFrame}) for the next flush. Returns false when it was not
+   * queued: the socket is closed, or it is over its send-buffer cap and is being closed as a slow
+   * consumer.
    *
-   * The cap applies to what earlier flushes left undrained (`bufferedAmount`): a healthy socket
+   * The cap applies to what earlier flushes left undrained in the socket: a healthy socket
    * hands everything to the kernel at once, so it stays near zero there however large a burst is,
    * while a stalled one grows by each flush's frames until it passes the cap. A socket thus
    * holds at most the cap plus one flush's frames.
@@ -185,7 +189,7 @@ export class Connection {
   send(frame: Buffer): boolean {
     if (this.state === 'closed') return false;
     // Before `ready` nothing is flushed, so what waits in the queue counts as undrained too.
-    const undrained = this.ws.bufferedAmount + (this.state === 'open' ? 0 : this.pendingBytes);
+    const undrained = this.socket.writableLength + (this.state === 'open' ? 0 : this.pendingBytes);
     if (undrained > this.transport.settings.sendBufferBytes) {
       this.transport.metrics.websocketFramesDroppedTotal.inc((this.pending?.length ?? 0) + 1);
       this.close(CloseCode.slowConsumer, 'slow-consumer', 'send buffer full; reconnect and catch up');
@@ -202,7 +206,7 @@ export class Connection {
 
   /** Sends a frame the gateway built for this socket alone, counted by type. */
   reply(text: string, type: string): void {
-    if (this.send(Buffer.from(text)))
+    if (this.send(textFrame(text)))
       this.transport.metrics.websocketMessagesTotal.inc({ direction: 'out', type });
   }
 
@@ -216,9 +220,15 @@ export class Connection {
     if (this.state !== 'open' || !queued) return;
     this.pending = undefined;
     this.pendingBytes = 0;
-    this.socket?.cork();
-    for (const frame of queued) this.ws.send(frame, { binary: false });
-    this.socket?.uncork();
+    // Once the client has sent its close frame `ws` has answered it: nothing may follow that.
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (queued.length === 1) {
+      this.socket.write(queued[0] as Buffer);
+      return;
+    }
+    this.socket.cork();
+    for (const frame of queued) this.socket.write(frame);
+    this.socket.uncork();
   }
 
   /** One heartbeat round: false (and the socket terminated) when the last ping got no answer. */
@@ -267,7 +277,7 @@ export class Connection {
     if (this.state !== 'authenticating') return;
     this.state = 'open';
     // Frames delivered while subscribing waited in the queue; `ready` goes out ahead of them.
-    const frame = Buffer.from(ready);
+    const frame = textFrame(ready);
     this.pending = this.pending ? [frame, ...this.pending] : [frame];
     this.pendingBytes += frame.length;
     this.transport.scheduler.schedule(this);
