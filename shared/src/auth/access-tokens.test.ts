@@ -1,8 +1,22 @@
-import { type CryptoKey, exportPKCS8, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CryptoKey,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProblemError } from '../http/problem';
 import { AccessTokens } from './access-tokens';
 import { loadSigningKeys, type SigningKeys } from './signing-keys';
+
+// jose's real jwtVerify, only counted: the count is how the cache tests see a verification skipped.
+vi.mock('jose', async (importOriginal) => {
+  const jose = await importOriginal<typeof import('jose')>();
+  return { ...jose, jwtVerify: vi.fn(jose.jwtVerify) };
+});
 
 const ISSUER = 'secureconnect-test';
 const AUDIENCE = 'secureconnect-api-test';
@@ -53,8 +67,8 @@ function forge({
     .sign(key ?? (keys.privateKey as CryptoKey));
 }
 
-async function rejection(token: string): Promise<ProblemError> {
-  const error = await tokens.verify(token).then(
+async function rejection(token: string, verifier: AccessTokens = tokens): Promise<ProblemError> {
+  const error = await verifier.verify(token).then(
     () => null,
     (reason: unknown) => reason,
   );
@@ -165,5 +179,133 @@ describe('AccessTokens', () => {
     expect(() => new AccessTokens({ keys, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 901 })).toThrow(
       RangeError,
     );
+  });
+});
+
+describe('AccessTokens, verified tokens remembered', () => {
+  const verifications = vi.mocked(jwtVerify);
+  let remembering: AccessTokens;
+
+  const withCache = (verifiedCacheSize?: number) =>
+    new AccessTokens({ keys, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, verifiedCacheSize });
+
+  /** What a verifier says right now: 'ok', or the detail of its 401. */
+  const verdict = (verifier: AccessTokens, token: string): Promise<string> =>
+    verifier.verify(token).then(
+      () => 'ok',
+      (error: ProblemError) => error.message,
+    );
+
+  beforeEach(() => {
+    remembering = withCache();
+    verifications.mockClear();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers a repeat token with equal claims and no second verification', async () => {
+    const { token } = await remembering.issue({ userId: 'u1', sessionId: 's1', role: 'admin' });
+    const first = await remembering.verify(token);
+    first.expiresAt.setTime(0);
+    first.role = 'user';
+
+    const second = await remembering.verify(token);
+    const third = await remembering.verify(token);
+    expect(second).toMatchObject({ userId: 'u1', sessionId: 's1', role: 'admin' });
+    expect(second.expiresAt.getTime() / 1000).toBeCloseTo(now() + 900, -1);
+    expect(third).toEqual(second);
+    expect(verifications).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a remembered token once expired, with the expired detail, and forgets it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const issuedAt = 1_800_000_000;
+    vi.setSystemTime(issuedAt * 1000);
+    const token = await forge({ claims: { iat: issuedAt, exp: issuedAt + 60 } });
+    await remembering.verify(token);
+
+    vi.setSystemTime((issuedAt + 65) * 1000);
+    expect((await rejection(token, remembering)).message).toBe(EXPIRED);
+    expect(verifications).toHaveBeenCalledTimes(1);
+
+    // Back before expiry the token is verified afresh, so the refusal dropped it.
+    vi.setSystemTime(issuedAt * 1000);
+    await remembering.verify(token);
+    expect(verifications).toHaveBeenCalledTimes(2);
+  });
+
+  it('checks nbf and exp on a remembered token exactly as full verification does', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const issuedAt = 1_800_000_000;
+    const token = await forge({ claims: { iat: issuedAt, nbf: issuedAt, exp: issuedAt + 60 } });
+    const verifying = withCache(0);
+    const instants: [seconds: number, expected: string][] = [
+      [issuedAt - 5, 'ok'],
+      [issuedAt - 6, INVALID],
+      [issuedAt + 64.999, 'ok'],
+      [issuedAt + 65, EXPIRED],
+    ];
+    for (const [seconds, expected] of instants) {
+      vi.setSystemTime(issuedAt * 1000);
+      await remembering.verify(token);
+      vi.setSystemTime(seconds * 1000);
+      verifications.mockClear();
+      expect(await verdict(remembering, token)).toBe(expected);
+      expect(verifications).not.toHaveBeenCalled();
+      expect(await verdict(verifying, token)).toBe(expected);
+    }
+  });
+
+  it('refuses a forged token every time, also while the genuine one is remembered', async () => {
+    const genuine = await forge({ claims: { jti: 'token-forged-against' } });
+    const [header, payload] = genuine.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const elevated = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    const tampered = `${header}.${elevated}.${genuine.split('.')[2]}`;
+    const foreignlySigned = await forge({
+      claims: { jti: 'token-forged-against' },
+      key: (await generateKeyPair('EdDSA')).privateKey,
+    });
+    expect(foreignlySigned.startsWith(`${header}.${payload}.`)).toBe(true);
+
+    await remembering.verify(genuine);
+    verifications.mockClear();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await rejection(tampered, remembering)).message).toBe(INVALID);
+      expect((await rejection(foreignlySigned, remembering)).message).toBe(INVALID);
+    }
+    expect(verifications).toHaveBeenCalledTimes(6);
+    await expect(remembering.verify(genuine)).resolves.toMatchObject({ role: 'user' });
+    expect(verifications).toHaveBeenCalledTimes(6);
+  });
+
+  it('remembers at most verifiedCacheSize tokens, dropping the least recently used', async () => {
+    const small = withCache(2);
+    const issue = async (userId: string) =>
+      (await small.issue({ userId, sessionId: 's', role: 'user' })).token;
+    const [a, b, c] = [await issue('a'), await issue('b'), await issue('c')];
+    await small.verify(a);
+    await small.verify(b);
+    await small.verify(a);
+    await small.verify(c);
+    verifications.mockClear();
+
+    await small.verify(a);
+    await small.verify(c);
+    expect(verifications).not.toHaveBeenCalled();
+    await small.verify(b);
+    expect(verifications).toHaveBeenCalledTimes(1);
+  });
+
+  it('remembers nothing at size 0, and refuses a size that is not a whole number', async () => {
+    const forgetful = withCache(0);
+    const { token } = await forgetful.issue({ userId: 'u1', sessionId: 's1', role: 'user' });
+    await forgetful.verify(token);
+    await forgetful.verify(token);
+    expect(verifications).toHaveBeenCalledTimes(2);
+    expect(() => withCache(-1)).toThrow(RangeError);
+    expect(() => withCache(1.5)).toThrow(RangeError);
   });
 });

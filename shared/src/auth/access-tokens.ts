@@ -13,6 +13,13 @@ export const MAX_ACCESS_TOKEN_TTL_SECONDS = 900;
 /** Clock skew tolerated between the issuing and the verifying process. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
+/**
+ * How many verified tokens an AccessTokens remembers unless told otherwise. An entry is one token
+ * (about half a kilobyte) and its claims, so a full cache costs around ten megabytes. A process
+ * seeing more distinct tokens than this within a token lifetime only loses hits, never correctness.
+ */
+export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
+
 /** What a verified access token says about its bearer. */
 export interface AccessTokenClaims {
   userId: string;
@@ -28,6 +35,15 @@ export interface AccessTokensOptions {
   issuer: string;
   audience: string;
   ttlSeconds: number;
+  /** How many verified tokens to remember, least recently used dropped first; 0 remembers none. */
+  verifiedCacheSize?: number;
+}
+
+/** A token that passed full verification, with the time claims that must hold again at each use. */
+interface VerifiedToken {
+  claims: Omit<AccessTokenClaims, 'expiresAt'>;
+  exp: number;
+  nbf: number | undefined;
 }
 
 const EXPIRED = 'The access token has expired.';
@@ -37,21 +53,40 @@ const INVALID = 'The access token is invalid.';
  * Issues and verifies the short-lived EdDSA JWTs that authenticate API calls. Verification pins
  * the algorithm, issuer, audience and `typ`, so a token minted for anything else, or with any
  * other algorithm (`none`, HS256 keyed with the public key), is refused.
+ *
+ * Clients send the same token for its whole lifetime, so tokens that passed verification are
+ * remembered and a repeat skips the signature check (a WebCrypto job on the libuv thread pool).
  */
 export class AccessTokens {
   readonly #keys: SigningKeys;
   readonly #issuer: string;
   readonly #audience: string;
   readonly #ttlSeconds: number;
+  readonly #verifiedCacheSize: number;
+  /**
+   * Exact token string → what verifying it established, in least-recently-used order. Safe without
+   * keying by signing key: SigningKeys never change within an instance (rotation is a restart).
+   */
+  readonly #verified = new Map<string, VerifiedToken>();
 
-  constructor({ keys, issuer, audience, ttlSeconds }: AccessTokensOptions) {
+  constructor({
+    keys,
+    issuer,
+    audience,
+    ttlSeconds,
+    verifiedCacheSize = DEFAULT_VERIFIED_CACHE_SIZE,
+  }: AccessTokensOptions) {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
       throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_ACCESS_TOKEN_TTL_SECONDS}`);
+    }
+    if (!Number.isInteger(verifiedCacheSize) || verifiedCacheSize < 0) {
+      throw new RangeError('verifiedCacheSize must be a whole number, 0 or more');
     }
     this.#keys = keys;
     this.#issuer = issuer;
     this.#audience = audience;
     this.#ttlSeconds = ttlSeconds;
+    this.#verifiedCacheSize = verifiedCacheSize;
   }
 
   /** How long issued tokens live; also how long a revocation must be remembered. */
@@ -92,8 +127,30 @@ export class AccessTokens {
   /**
    * Verifies a bearer token. Every failure is a 401 ProblemError whose detail only distinguishes
    * "expired" (so clients know to refresh) from "invalid"; jose's own message never reaches a client.
+   * A token verified before answers from memory, its time claims checked again as jose would.
    */
   async verify(token: string): Promise<AccessTokenClaims> {
+    const cached = this.#verified.get(token);
+    if (cached) {
+      // Taken out first so a token that is no longer current is gone, and re-inserted as the most
+      // recently used one if it still is.
+      this.#verified.delete(token);
+      assertCurrent(cached);
+      this.#verified.set(token, cached);
+      return claimsOf(cached);
+    }
+    // Failures are not remembered: each forgery is a new string, so a negative cache would save
+    // nothing and would let junk evict genuine tokens. A forgery costs one verification, as before.
+    const verified = await this.#verifyFully(token);
+    this.#verified.set(token, verified);
+    if (this.#verified.size > this.#verifiedCacheSize) {
+      // A Map iterates in insertion order and hits re-insert, so the first key is the least recent.
+      this.#verified.delete(this.#verified.keys().next().value as string);
+    }
+    return claimsOf(verified);
+  }
+
+  async #verifyFully(token: string): Promise<VerifiedToken> {
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(token, this.#keys.publicKey, {
@@ -107,7 +164,7 @@ export class AccessTokens {
     } catch (error) {
       throw unauthorized(error instanceof errors.JWTExpired ? EXPIRED : INVALID);
     }
-    const { sub, sid, role, jti, exp } = payload;
+    const { sub, sid, role, jti, exp, nbf } = payload;
     if (
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
@@ -117,6 +174,22 @@ export class AccessTokens {
     ) {
       throw unauthorized(INVALID);
     }
-    return { userId: sub, sessionId: sid, role, tokenId: jti, expiresAt: new Date(exp * 1000) };
+    return { claims: { userId: sub, sessionId: sid, role, tokenId: jti }, exp, nbf };
   }
+}
+
+/**
+ * jose's time checks, repeated for a remembered token with the same clock (whole seconds of
+ * `Date.now()`), tolerance, order and verdicts. `iat` needs no repeat: with no `maxTokenAge` set,
+ * jose only requires it to be a number, which a verified token's `iat` stays.
+ */
+function assertCurrent({ exp, nbf }: VerifiedToken): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (nbf !== undefined && nbf > now + CLOCK_TOLERANCE_SECONDS) throw unauthorized(INVALID);
+  if (exp <= now - CLOCK_TOLERANCE_SECONDS) throw unauthorized(EXPIRED);
+}
+
+/** A fresh object on every call, so no caller can alter what the next caller is told. */
+function claimsOf({ claims, exp }: VerifiedToken): AccessTokenClaims {
+  return { ...claims, expiresAt: new Date(exp * 1000) };
 }

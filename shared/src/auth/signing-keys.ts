@@ -17,13 +17,15 @@ export const SIGNING_ALGORITHM = 'EdDSA';
 
 /**
  * The key material a process holds. `privateKey` is present only where tokens are issued: the auth
- * functions get it, every other function verifies with the public key alone.
+ * functions get it, every other function verifies with the public key alone. Loaded once per
+ * process and never swapped, which AccessTokens' cache of verified tokens relies on: rotating the
+ * key means restarting the process.
  */
 export interface SigningKeys {
-  publicKey: CryptoKey;
-  privateKey?: CryptoKey;
+  readonly publicKey: CryptoKey;
+  readonly privateKey?: CryptoKey;
   /** RFC 7638 JWK thumbprint of the public key, carried as the JWT `kid`. */
-  keyId: string;
+  readonly keyId: string;
 }
 
 export interface LoadSigningKeysOptions {
