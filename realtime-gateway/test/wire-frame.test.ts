@@ -1,6 +1,12 @@
-import { Receiver } from 'ws';
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { textFrame } from '../src/wire-frame';
+
+/** ws's frame parser: exported by the package, though its type definitions leave it out. */
+const { Receiver } = createRequire(import.meta.url)('ws') as {
+  Receiver: new (options: { isServer: boolean; maxPayload: number }) => Writable;
+};
 
 /** What a client's `ws` makes of the bytes: every message parsed out of one stream of frames. */
 function receive(bytes: Buffer): Promise<string[]> {
