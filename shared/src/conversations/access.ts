@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { noBlockBetween } from '../accounts/blocks';
+import { queryTemplate } from '../db/query-template';
 import type { ConversationRow, DB, MemberRow } from '../db/schema';
 import { forbidden, notFound } from '../http/problem';
 
@@ -36,13 +37,37 @@ function toMembership(
   };
 }
 
+const membershipRow = queryTemplate((db: Kysely<DB>, p: { conversationId: string; userId: string }) =>
+  membershipQuery(db, p.conversationId, p.userId),
+);
+
+/** {@link membershipRow} and whether, in a direct conversation, a block stands between the two members. */
+const unblockedMembershipRow = queryTemplate(
+  (db: Kysely<DB>, p: { conversationId: string; userId: string }) =>
+    membershipQuery(db, p.conversationId, p.userId).select((eb) =>
+      eb
+        .and([
+          eb('conversations.type', '=', 'direct'),
+          eb.exists(
+            eb
+              .selectFrom('conversation_members as other')
+              .select('other.user_id')
+              .whereRef('other.conversation_id', '=', 'conversations.id')
+              .where('other.user_id', '!=', p.userId)
+              .where(sql<boolean>`not ${noBlockBetween('other.user_id', p.userId)}`),
+          ),
+        ])
+        .as('blocked'),
+    ),
+);
+
 /** Every conversation operation starts here: a non-member learns nothing, not even existence. */
 export async function requireMembership(
   db: Kysely<DB>,
   conversationId: string,
   userId: string,
 ): Promise<Membership> {
-  const row = await membershipQuery(db, conversationId, userId).executeTakeFirst();
+  const [row] = await membershipRow.execute(db, { conversationId, userId });
   if (!row) throw notFound('No such conversation.');
   return toMembership(conversationId, row);
 }
@@ -56,23 +81,7 @@ export async function requireUnblockedMembership(
   conversationId: string,
   userId: string,
 ): Promise<Membership> {
-  const row = await membershipQuery(db, conversationId, userId)
-    .select((eb) =>
-      eb
-        .and([
-          eb('conversations.type', '=', 'direct'),
-          eb.exists(
-            eb
-              .selectFrom('conversation_members as other')
-              .select('other.user_id')
-              .whereRef('other.conversation_id', '=', 'conversations.id')
-              .where('other.user_id', '!=', userId)
-              .where(sql<boolean>`not ${noBlockBetween('other.user_id', userId)}`),
-          ),
-        ])
-        .as('blocked'),
-    )
-    .executeTakeFirst();
+  const [row] = await unblockedMembershipRow.execute(db, { conversationId, userId });
   if (!row) throw notFound('No such conversation.');
   const { blocked, ...membership } = row;
   if (blocked) throw forbidden('Messages cannot be exchanged with this user.');

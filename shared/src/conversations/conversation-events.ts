@@ -1,4 +1,5 @@
 import { type Kysely, type QueryCreator, sql } from 'kysely';
+import { queryTemplate } from '../db/query-template';
 import type { DB } from '../db/schema';
 import { type ConversationEvent, encodeEventFrame } from '../messaging/events';
 import type { MessageRecord } from '../messaging/message-store';
@@ -7,46 +8,76 @@ import { conversationChannel, type EventBus, type UserSignal, userChannel } from
 
 const PREVIEW_LENGTH = 140;
 
-/** A new message, as the conversation list previews it. */
+/** A new message and whether its conversation is end-to-end encrypted. */
 interface SentMessage {
   record: MessageRecord;
   e2ee: boolean;
 }
 
-/**
- * The conversation's list summary after `event`: its last seq and activity time and, for a new
- * message, the preview.
- */
-function refreshSummary(db: QueryCreator<DB>, event: ConversationEvent, message?: SentMessage) {
+/** A conversation's list summary after an event: its last seq and activity time. */
+interface Summary {
+  conversationId: string;
+  /** As the bigint columns read back: one parameter type for all three uses in {@link sentStatement}. */
+  seq: string;
+  updatedAt: Date;
+}
+
+/** What the conversation list shows of its newest message. */
+interface Preview {
+  messageId: string;
+  senderId: string;
+  /** Null for E2EE: the server cannot read those bodies, so it never shows them. */
+  preview: string | null;
+  createdAt: Date;
+}
+
+const summaryOf = (event: ConversationEvent): Summary => ({
+  conversationId: event.conversationId,
+  seq: String(event.seq),
+  updatedAt: new Date(),
+});
+
+/** Refreshes the list summary and, with a new message, its preview. */
+function refreshSummary(db: QueryCreator<DB>, summary: Summary, message?: Preview) {
   return db
     .updateTable('conversations')
     .set((eb) => {
-      const summary = {
-        last_seq: sql<string>`greatest(${eb.ref('last_seq')}, ${event.seq})`,
-        updated_at: new Date(),
+      const refreshed = {
+        last_seq: sql<string>`greatest(${eb.ref('last_seq')}, ${summary.seq})`,
+        updated_at: summary.updatedAt,
       };
-      if (!message) return summary;
-      const { record, e2ee } = message;
+      if (!message) return refreshed;
       // Only a newer message replaces the preview: concurrent sends may finish out of order.
-      const newer = sql<boolean>`(${eb.ref('last_message_at')} is null or ${eb.ref('last_message_at')} <= ${record.createdAt})`;
+      const newer = sql<boolean>`(${eb.ref('last_message_at')} is null or ${eb.ref('last_message_at')} <= ${message.createdAt})`;
       const ifNewer = <T>(
         value: T,
         column: 'last_message_id' | 'last_message_sender_id' | 'last_message_preview' | 'last_message_at',
       ) => sql<T>`case when ${newer} then ${value} else ${eb.ref(column)} end`;
       return {
-        ...summary,
-        last_message_id: ifNewer(record.id, 'last_message_id'),
-        last_message_sender_id: ifNewer(record.senderId, 'last_message_sender_id'),
-        // The server cannot read E2EE bodies, so it never shows them.
-        last_message_preview: ifNewer(
-          e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
-          'last_message_preview',
-        ),
-        last_message_at: ifNewer(record.createdAt, 'last_message_at'),
+        ...refreshed,
+        last_message_id: ifNewer(message.messageId, 'last_message_id'),
+        last_message_sender_id: ifNewer(message.senderId, 'last_message_sender_id'),
+        last_message_preview: ifNewer(message.preview, 'last_message_preview'),
+        last_message_at: ifNewer(message.createdAt, 'last_message_at'),
       };
     })
-    .where('id', '=', event.conversationId);
+    .where('id', '=', summary.conversationId);
 }
+
+/**
+ * The summary with the message as its preview, and the sender's read pointer moved past it
+ * (they have read what they wrote) — forward only, as every read pointer moves.
+ */
+const sentStatement = queryTemplate((db: Kysely<DB>, p: Summary & Preview) =>
+  db
+    // A data-modifying CTE runs to completion even though nothing reads it (PostgreSQL, CockroachDB).
+    .with('summary', (db) => refreshSummary(db, p, p))
+    .updateTable('conversation_members')
+    .set({ read_seq: p.seq })
+    .where('conversation_id', '=', p.conversationId)
+    .where('user_id', '=', p.senderId)
+    .where('read_seq', '<', p.seq),
+);
 
 /**
  * What follows every durable change, after the event is safely in the log: tell the gateways,
@@ -64,27 +95,22 @@ export class ConversationEvents {
   async published(event: ConversationEvent): Promise<void> {
     await this.publish(event);
     await this.bestEffort(event, 'conversation summary not updated', () =>
-      refreshSummary(this.db, event).execute(),
+      refreshSummary(this.db, summaryOf(event)).execute(),
     );
   }
 
-  /**
-   * A new message's `message.created`: publishes first, then ONE statement refreshes the list
-   * summary with the message as its preview and moves the sender's read pointer past it (they
-   * have read what they wrote) — forward only, as every read pointer moves.
-   */
+  /** A new message's `message.created`: publishes first, then ONE statement ({@link sentStatement}). */
   async messageSent(event: ConversationEvent, message: SentMessage): Promise<void> {
     await this.publish(event);
+    const { record, e2ee } = message;
     await this.bestEffort(event, "conversation summary and sender's read pointer not updated", () =>
-      this.db
-        // A data-modifying CTE runs to completion even though nothing reads it (PostgreSQL, CockroachDB).
-        .with('summary', (db) => refreshSummary(db, event, message))
-        .updateTable('conversation_members')
-        .set({ read_seq: event.seq })
-        .where('conversation_id', '=', event.conversationId)
-        .where('user_id', '=', message.record.senderId)
-        .where('read_seq', '<', String(event.seq))
-        .execute(),
+      sentStatement.execute(this.db, {
+        ...summaryOf(event),
+        messageId: record.id,
+        senderId: record.senderId,
+        preview: e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
+        createdAt: record.createdAt,
+      }),
     );
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type QueryCreator, type Selectable, sql, type Transaction } from 'kysely';
+import { queryTemplate } from '../db/query-template';
 import type { DB, MessagesTable } from '../db/schema';
 import { isUniqueViolation, retryOnSerializationFailure } from '../db/transaction';
 import type { Metrics } from '../observability/metrics';
@@ -62,6 +63,74 @@ function takeSeq(db: QueryCreator<DB>, conversationId: string) {
     )
     .returning('last_seq');
 }
+
+/** {@link SqlMessageStore.insertMessage}'s statement; `data` is the event's JSON without the seq. */
+const appendStatement = queryTemplate(
+  (
+    db: Kysely<DB>,
+    p: {
+      id: string;
+      conversationId: string;
+      senderId: string;
+      clientMessageId: string;
+      body: string;
+      replyToId: string | null;
+      attachmentFileIds: string;
+      createdAt: Date;
+      data: string;
+    },
+  ) => {
+    const data = sql<string>`jsonb_set(${p.data}::jsonb, '{message,seq}', to_jsonb(${sql.ref('message.seq')}))`;
+    return db
+      .with('next', (db) => takeSeq(db, p.conversationId))
+      .with('message', (db) =>
+        db
+          .insertInto('messages')
+          .columns([
+            'id',
+            'conversation_id',
+            'seq',
+            'sender_id',
+            'client_message_id',
+            'body',
+            'reply_to_id',
+            'attachment_file_ids',
+            'created_at',
+          ])
+          .expression((eb) =>
+            eb
+              .selectFrom('next')
+              .select([
+                eb.val(p.id).as('id'),
+                eb.val(p.conversationId).as('conversation_id'),
+                'next.last_seq',
+                eb.val(p.senderId).as('sender_id'),
+                eb.val(p.clientMessageId).as('client_message_id'),
+                eb.val(p.body).as('body'),
+                eb.val(p.replyToId).as('reply_to_id'),
+                eb.val(p.attachmentFileIds).as('attachment_file_ids'),
+                eb.val(p.createdAt).as('created_at'),
+              ]),
+          )
+          .returning('seq'),
+      )
+      .insertInto('conversation_events')
+      .columns(['conversation_id', 'seq', 'type', 'actor_id', 'data', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('message')
+          .select([
+            eb.val(p.conversationId).as('conversation_id'),
+            'message.seq',
+            eb.val<DurableEventType>('message.created').as('type'),
+            eb.val(p.senderId).as('actor_id'),
+            data.as('data'),
+            eb.val(p.createdAt).as('created_at'),
+          ]),
+      )
+      .returning('seq');
+  },
+);
 
 function toRecord(row: MessageRow, reactions: Record<string, string[]> = {}): MessageRecord {
   return {
@@ -283,57 +352,19 @@ export class SqlMessageStore implements MessageStore {
    * with the seq the statement took written into `message.seq`.
    */
   private async insertMessage(draft: MessageRecord): Promise<number> {
-    const data = sql<string>`jsonb_set(${JSON.stringify(eventData.created(draft))}::jsonb, '{message,seq}', to_jsonb(${sql.ref('message.seq')}))`;
-    const row = await this.db
-      .with('next', (db) => takeSeq(db, draft.conversationId))
-      .with('message', (db) =>
-        db
-          .insertInto('messages')
-          .columns([
-            'id',
-            'conversation_id',
-            'seq',
-            'sender_id',
-            'client_message_id',
-            'body',
-            'reply_to_id',
-            'attachment_file_ids',
-            'created_at',
-          ])
-          .expression((eb) =>
-            eb
-              .selectFrom('next')
-              .select([
-                eb.val(draft.id).as('id'),
-                eb.val(draft.conversationId).as('conversation_id'),
-                'next.last_seq',
-                eb.val(draft.senderId).as('sender_id'),
-                eb.val(draft.clientMessageId).as('client_message_id'),
-                eb.val(draft.body).as('body'),
-                eb.val(draft.replyToId).as('reply_to_id'),
-                eb.val(JSON.stringify(draft.attachmentFileIds)).as('attachment_file_ids'),
-                eb.val(draft.createdAt).as('created_at'),
-              ]),
-          )
-          .returning('seq'),
-      )
-      .insertInto('conversation_events')
-      .columns(['conversation_id', 'seq', 'type', 'actor_id', 'data', 'created_at'])
-      .expression((eb) =>
-        eb
-          .selectFrom('message')
-          .select([
-            eb.val(draft.conversationId).as('conversation_id'),
-            'message.seq',
-            eb.val<DurableEventType>('message.created').as('type'),
-            eb.val(draft.senderId).as('actor_id'),
-            data.as('data'),
-            eb.val(draft.createdAt).as('created_at'),
-          ]),
-      )
-      .returning('seq')
-      .executeTakeFirstOrThrow();
-    return toSeq(row.seq);
+    const [row] = await appendStatement.execute(this.db, {
+      id: draft.id,
+      conversationId: draft.conversationId,
+      senderId: draft.senderId,
+      clientMessageId: draft.clientMessageId,
+      body: draft.body,
+      replyToId: draft.replyToId,
+      attachmentFileIds: JSON.stringify(draft.attachmentFileIds),
+      createdAt: draft.createdAt,
+      data: JSON.stringify(eventData.created(draft)),
+    });
+    // Each CTE yields exactly one row or the statement fails.
+    return toSeq(row!.seq);
   }
 
   async appendEvent(input: {
