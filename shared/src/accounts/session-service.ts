@@ -5,9 +5,16 @@ import type { DB, UserRole } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { unauthorized } from '../http/problem';
 import type { KeyValueStore } from '../kv/key-value-store';
+import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { UserSignal } from '../realtime/event-bus';
+import { type EventBus, sessionRevocationChannel, type UserSignal, userChannel } from '../realtime/event-bus';
 import type { TokenPair } from './api-schemas';
+import {
+  encodeSessionRevocation,
+  type RevocationFeed,
+  type SessionVerdict,
+  SessionVerdicts,
+} from './session-verdicts';
 
 export interface SessionServiceDeps {
   db: Kysely<DB>;
@@ -15,8 +22,14 @@ export interface SessionServiceDeps {
   tokens: AccessTokens;
   refreshTtlSeconds: number;
   metrics: Metrics;
-  /** Tells the realtime gateways, so the sockets of a revoked session close at once (4401). */
-  signal: (userId: string, signal: UserSignal) => Promise<void>;
+  logger: Logger;
+  /**
+   * Where revocations are announced: to the realtime gateways, which close the sessions' sockets
+   * at once (4401), and to every process's memory of verdicts.
+   */
+  events: Pick<EventBus, 'publish'>;
+  /** The announcements of every process, which let this one answer from memory. */
+  revocations: RevocationFeed;
 }
 
 export interface ClientMeta {
@@ -36,10 +49,20 @@ const sessionKey = (sessionId: string) => `session:${sessionId}`;
  * Sessions are refresh-token families (SPEC §8). SQL is the source of truth; the key-value store
  * caches each session's verdict so verifying an access token costs no SQL round trip. A lost
  * cache (Redis restarted) only means a SQL read; a degraded one is bypassed, because another
- * process's revocation cannot reach this process's in-memory fallback.
+ * process's revocation cannot reach this process's in-memory fallback. In front of both, each
+ * process remembers verdicts ({@link SessionVerdicts}), so a live session's token costs no round
+ * trip at all; by the same rule, memory vouches for a live session only while this process is
+ * known to hear every revocation announced.
  */
 export class SessionService {
-  constructor(private readonly deps: SessionServiceDeps) {}
+  private readonly verdicts: SessionVerdicts;
+
+  constructor(private readonly deps: SessionServiceDeps) {
+    this.verdicts = new SessionVerdicts(deps.revocations, {
+      revokedMaxAgeSeconds: deps.tokens.ttlSeconds,
+      logger: deps.logger,
+    });
+  }
 
   /** Starts a session and hands out its first token pair. */
   async open(
@@ -170,13 +193,22 @@ export class SessionService {
 
   /** Throws 401 unless the token's session is live. */
   async assertActive(claims: AccessTokenClaims): Promise<void> {
-    const { store } = this.deps;
-    const cached = store.degraded ? null : await store.get(sessionKey(claims.sessionId));
-    const verdict = cached ?? (await this.verdictFromSql(claims.sessionId));
+    const verdict =
+      this.verdicts.recall(claims.sessionId) ??
+      (await this.verdicts.lookUp(claims.userId, claims.sessionId, () =>
+        this.storedVerdict(claims.sessionId),
+      ));
     if (verdict !== 'active') throw unauthorized('The session has ended; log in again.');
   }
 
-  private async verdictFromSql(sessionId: string): Promise<'active' | 'revoked'> {
+  private async storedVerdict(sessionId: string): Promise<SessionVerdict> {
+    const { store } = this.deps;
+    const cached = store.degraded ? null : await store.get(sessionKey(sessionId));
+    if (cached === null) return this.verdictFromSql(sessionId);
+    return cached === 'active' ? 'active' : 'revoked';
+  }
+
+  private async verdictFromSql(sessionId: string): Promise<SessionVerdict> {
     const row = await this.deps.db
       .selectFrom('sessions')
       .select(['revoked_at', 'expires_at'])
@@ -186,7 +218,11 @@ export class SessionService {
       row && row.revoked_at === null && new Date(row.expires_at) > new Date() ? 'active' : 'revoked';
     if (!this.deps.store.degraded) {
       const ttlSeconds = verdict === 'active' ? ACTIVE_CACHE_SECONDS : this.deps.tokens.ttlSeconds;
-      await this.deps.store.set(sessionKey(sessionId), verdict, { ttlSeconds });
+      // 'active' only where nothing is cached: a revocation committed since this read may have written 'revoked'.
+      await this.deps.store.set(sessionKey(sessionId), verdict, {
+        ttlSeconds,
+        onlyIfAbsent: verdict === 'active',
+      });
     }
     return verdict;
   }
@@ -201,19 +237,27 @@ export class SessionService {
   }
 
   /**
-   * Caches the revoked verdicts (access tokens outlive nothing longer than their TTL, so the
-   * verdict needs no more) and closes the sessions' sockets. `everything` also closes sockets
-   * whose session was already revoked, which is what a reset, erasure or ban wants.
+   * Makes committed revocations known: to this process's memory at once; to the key-value store
+   * (access tokens outlive nothing longer than their TTL, so the verdict needs no more), before
+   * announcing, so a process that heard the announcement reads 'revoked' there too; then to every
+   * process's memory and to the gateways, which close the sessions' sockets. `everything` also
+   * closes sockets whose session was already revoked, which is what a reset, erasure or ban wants.
    */
   private async announceRevoked(userId: string, sessionIds: string[], everything = false): Promise<void> {
-    const { store, tokens, signal } = this.deps;
+    const { store, tokens, events } = this.deps;
+    const revocation = { userId, sessionIds };
+    this.verdicts.revoked(revocation);
     await Promise.all(
       sessionIds.map((id) => store.set(sessionKey(id), 'revoked', { ttlSeconds: tokens.ttlSeconds })),
     );
-    if (everything) await signal(userId, { kind: 'user-revoked' });
-    else
-      await Promise.all(
-        sessionIds.map((sessionId) => signal(userId, { kind: 'session-revoked', sessionId })),
-      );
+    const signals: UserSignal[] = everything
+      ? [{ kind: 'user-revoked' }]
+      : sessionIds.map((sessionId) => ({ kind: 'session-revoked', sessionId }));
+    await Promise.all([
+      ...(sessionIds.length > 0
+        ? [events.publish(sessionRevocationChannel, encodeSessionRevocation(revocation))]
+        : []),
+      ...signals.map((signal) => events.publish(userChannel(userId), JSON.stringify(signal))),
+    ]);
   }
 }

@@ -1,5 +1,6 @@
 import type { AccountService } from '../accounts/account-service';
 import type { SessionService } from '../accounts/session-service';
+import type { RevocationFeed } from '../accounts/session-verdicts';
 import type { UserService } from '../accounts/user-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
@@ -242,13 +243,42 @@ export class Platform {
     });
   }
 
+  /**
+   * Revocation announcements for the session verdicts this process keeps in memory. With Redis, a
+   * connection of its own in subscribe mode, with the key-value store's settings; embedded, the
+   * in-process bus.
+   */
+  private revocationFeed(): Promise<RevocationFeed> {
+    return this.once(
+      'revocation-feed',
+      async () => {
+        const [{ RedisStore }, { InProcessRevocationFeed, RedisRevocationFeed }, store] = await Promise.all([
+          import('../kv/redis-store'),
+          import('../accounts/revocation-feeds'),
+          this.keyValueStore(),
+        ]);
+        if (!(store instanceof RedisStore)) return new InProcessRevocationFeed(await this.eventBus());
+        const feed = new RedisRevocationFeed({
+          client: store.client,
+          keyPrefix: this.config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: this.config.REDIS_COMMAND_TIMEOUT_MS,
+          logger: this.logger,
+        });
+        await feed.started;
+        return feed;
+      },
+      (feed) => feed.close(),
+    );
+  }
+
   sessions(): Promise<SessionService> {
     return this.once('sessions', async () => {
-      const [{ SessionService }, database, store, tokens] = await Promise.all([
+      const [{ SessionService }, database, store, tokens, revocations] = await Promise.all([
         import('../accounts/session-service'),
         this.database(),
         this.keyValueStore(),
         this.accessTokens(),
+        this.revocationFeed(),
       ]);
       return new SessionService({
         db: database.db,
@@ -256,11 +286,10 @@ export class Platform {
         tokens,
         refreshTtlSeconds: this.config.REFRESH_TOKEN_TTL_SECONDS,
         metrics: this.metrics,
-        // The event bus opens only when a session actually ends, not for every token check.
-        signal: async (userId, signal) => {
-          const { userChannel } = await import('../realtime/event-bus');
-          await (await this.eventBus()).publish(userChannel(userId), JSON.stringify(signal));
-        },
+        logger: this.logger,
+        // With Redis, the event bus opens only when a session actually ends, not for every token check.
+        events: { publish: async (channel, payload) => (await this.eventBus()).publish(channel, payload) },
+        revocations,
       });
     });
   }

@@ -10,6 +10,9 @@
  * - `conv:<conversationId>` — encoded frames for the conversation's members: durable events
  *   (`encodeEventFrame`) and ephemeral `typing`/`presence` frames.
  * - `user:<userId>` — control messages for one user's sockets, JSON `UserSignal`.
+ * - `sessions:revoked` — every session revocation, JSON `SessionRevocation`, for each process's
+ *   memory of session verdicts (accounts/session-verdicts.ts). One channel, so that API processes
+ *   hear revocations without also hearing every user's membership signals.
  */
 export interface EventBus {
   /**
@@ -26,6 +29,8 @@ export interface EventBus {
 
 export const conversationChannel = (conversationId: string) => `conv:${conversationId}`;
 export const userChannel = (userId: string) => `user:${userId}`;
+/** Where session revocations are announced, besides their users' channels. */
+export const sessionRevocationChannel = 'sessions:revoked';
 
 /** What a gateway must do for one user's sockets. */
 export type UserSignal =
