@@ -128,7 +128,7 @@ export const EnvSchema = v.object({
   REALTIME_SEND_BUFFER_BYTES: integer(1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
   REALTIME_DEGRADED_POLL_MS: integer(2000, 100, 5000),
   REALTIME_PING_INTERVAL_MS: integer(30_000, 1000, 300_000),
-  REALTIME_WRITE_COALESCE_MS: integer(10, 0, 100),
+  REALTIME_WRITE_COALESCE_MS: integer(25, 0, 100),
 
   RATE_LIMITS: flag('on'),
   RATE_LIMIT_LOGIN: rateLimit('10/60'),
