@@ -50,10 +50,10 @@ function newHistogram(): Histogram {
   });
 }
 
-function onFrame(frame: Buffer | string, start?: number, end?: number): void {
+function onFrame(frame: Buffer | string, start?: number, end?: number, receivedAt = nowMs()): void {
   const marker = readMarker(frame, start, end);
   if (!marker) return;
-  const latencyUs = Math.max(1, Math.round((nowMs() - marker.sentAt) * 1000));
+  const latencyUs = Math.max(1, Math.round((receivedAt - marker.sentAt) * 1000));
   received++;
   lastMessageAt = Date.now();
   if (marker.step !== step) stray++;
@@ -91,11 +91,11 @@ function open(request: ConnectRequest, index: number): Promise<Client> {
         if (request.kind === 'ours') socket.send(JSON.stringify({ type: 'auth', token }));
         else if (request.kind === 'ceiling') settle();
       },
-      message(data, start, end) {
+      message(data, start, end, receivedAt) {
         if (ready) {
           // Engine.IO ping ("2") is answered with a pong ("3"); everything else may carry a marker.
           if (request.kind === 'socketio-raw' && end - start === 1 && data[start] === 0x32) socket.send('3');
-          else onFrame(data, start, end);
+          else onFrame(data, start, end, receivedAt);
           return;
         }
         const text = data.toString('utf8', start, end);

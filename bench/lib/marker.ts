@@ -29,20 +29,51 @@ export interface Marker {
 
 /**
  * The marker inside a raw frame — a string, or `data[start, end)` of a Buffer — or undefined for
- * frames without one.
+ * frames without one. A Buffer is read in place, digit by digit: this runs for every delivery
+ * of a run, on the box under test.
  */
 export function readMarker(frame: Buffer | string, start = 0, end = frame.length): Marker | undefined {
-  let text: string;
   if (typeof frame === 'string') {
     const at = frame.indexOf(PREFIX);
     if (at < 0) return undefined;
-    text = frame.slice(at + PREFIX.length, at + PREFIX.length + 48);
-  } else {
-    const at = frame.indexOf(PREFIX_BYTES, start);
-    if (at < 0 || at >= end) return undefined;
-    text = frame.toString('latin1', at + PREFIX.length, Math.min(end, at + PREFIX.length + 48));
+    const [step, phase, sentAt] = frame.slice(at + PREFIX.length, at + PREFIX.length + 48).split('|', 3);
+    if (phase !== 'w' && phase !== 'm') return undefined;
+    return { step: Number(step), phase, sentAt: Number(sentAt) };
   }
-  const [step, phase, sentAt] = text.split('|', 3);
-  if (phase !== 'w' && phase !== 'm') return undefined;
-  return { step: Number(step), phase, sentAt: Number(sentAt) };
+  const at = frame.indexOf(PREFIX_BYTES, start);
+  if (at < 0 || at >= end) return undefined;
+  let index = at + PREFIX_BYTES.length;
+  const number = (stop: number): number | undefined => {
+    let value = 0;
+    let scale = 0;
+    const first = index;
+    for (; index < end; index++) {
+      const byte = frame[index] as number;
+      if (byte === stop) break;
+      if (byte === DOT && scale === 0) scale = 1;
+      else if (byte >= ZERO && byte <= NINE) {
+        value = value * 10 + (byte - ZERO);
+        if (scale > 0) scale *= 10;
+      } else return undefined;
+    }
+    if (index === first || index >= end) return undefined;
+    index++;
+    return scale > 0 ? value / scale : value;
+  };
+  const step = number(PIPE);
+  const phaseByte = frame[index];
+  const phase = phaseByte === W ? 'w' : phaseByte === M ? 'm' : undefined;
+  if (step === undefined || phase === undefined || frame[index + 1] !== PIPE) return undefined;
+  index += 2;
+  const sentAt = number(PIPE);
+  return sentAt === undefined ? undefined : { step, phase, sentAt };
 }
+
+const [PIPE, DOT, ZERO, NINE, W, M] = [...Buffer.from('|.09wm')] as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { nowMs } from './marker';
 
 export interface RawWebSocketHandlers {
   /** The upgrade succeeded. */
   open(): void;
-  /** One complete text or binary message: `data[start, end)` (valid only during the call). */
-  message(data: Buffer, start: number, end: number): void;
+  /**
+   * One complete text or binary message: `data[start, end)` (valid only during the call), and
+   * when the read that completed it returned (epoch ms; one clock read per read, not per frame).
+   */
+  message(data: Buffer, start: number, end: number, receivedAt: number): void;
   /** The connection ended (close frame, error or FIN); `error` when it never opened. */
   close(code: number, error?: Error): void;
 }
@@ -13,9 +17,15 @@ export interface RawWebSocketHandlers {
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**
+ * What every socket of the process reads into: a process handles one read at a time, and what a
+ * read leaves unparsed is copied out, so one buffer serves them all and a read allocates nothing.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+/**
  * A minimal RFC 6455 client for load generation: the upgrade request, unmasked server frames
- * parsed in place (no per-frame Buffer, no stream of messages), masked client frames, pings
- * answered. The benchmark's receivers share the box with the server under test, so every
+ * parsed in place (no per-frame Buffer, no stream of messages) from reads into one shared buffer
+ * (`onread`: no stream machinery, no Buffer per read), masked client frames, pings answered. The benchmark's receivers share the box with the server under test, so every
  * microsecond they spend per frame is taken from the server; `ws` as a client costs several
  * times more per frame than this. No extensions, no fragmentation (our servers send neither).
  */
@@ -35,6 +45,13 @@ export class RawWebSocket {
       port: Number(url.port),
       noDelay: true,
       ...(localAddress ? { localAddress } : {}),
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length: number, buffer: Uint8Array) => {
+          this.onData(Buffer.from(buffer.buffer, buffer.byteOffset, length));
+          return true; // false would pause the socket
+        },
+      },
     });
     this.socket.on('connect', () => {
       this.socket.write(
@@ -43,7 +60,6 @@ export class RawWebSocket {
           'Sec-WebSocket-Version: 13\r\n\r\n',
       );
     });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (error) => this.end(1006, error));
     this.socket.on('close', () => this.end(1006));
   }
@@ -76,13 +92,13 @@ export class RawWebSocket {
   }
 
   private onData(chunk: Buffer): void {
-    let data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
     let offset = 0;
     if (!this.opened) {
       const headerEnd = data.indexOf(HEADER_END);
       if (headerEnd < 0) {
-        this.pending = data;
+        this.pending = Buffer.from(data);
         return;
       }
       const status = data.toString('latin1', 0, 12);
@@ -98,6 +114,7 @@ export class RawWebSocket {
       offset = headerEnd + 4;
     }
     const end = data.length;
+    let receivedAt: number | undefined;
     while (offset + 2 <= end && !this.closed) {
       const opcode = (data[offset] as number) & 0x0f;
       let length = (data[offset + 1] as number) & 0x7f;
@@ -114,8 +131,10 @@ export class RawWebSocket {
       const start = offset + header;
       const stop = start + length;
       if (stop > end) break;
-      if (opcode === 0x1 || opcode === 0x2 || opcode === 0x0) this.handlers.message(data, start, stop);
-      else if (opcode === 0x9) this.write(0xa, Buffer.from(data.subarray(start, stop)));
+      if (opcode === 0x1 || opcode === 0x2 || opcode === 0x0) {
+        receivedAt ??= nowMs();
+        this.handlers.message(data, start, stop, receivedAt);
+      } else if (opcode === 0x9) this.write(0xa, Buffer.from(data.subarray(start, stop)));
       else if (opcode === 0x8) {
         const code = length >= 2 ? data.readUInt16BE(start) : 1005;
         this.closed = true;
@@ -126,9 +145,8 @@ export class RawWebSocket {
       offset = stop;
     }
     if (offset < end) {
-      // A partial frame: keep a copy (the chunk may be reused).
-      data = Buffer.from(data.subarray(offset));
-      this.pending = data;
+      // A partial frame: keep a copy (the read buffer is reused).
+      this.pending = Buffer.from(data.subarray(offset));
     }
   }
 }
