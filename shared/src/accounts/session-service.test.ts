@@ -128,6 +128,15 @@ describe.skipIf(!canStartRedisServer || !process.env.SC_TEST_DATABASE_URL)(
 
     it('verifies a live session from memory after its first lookup: no Redis GET', async () => {
       const { token } = await openSession();
+      /** What b's /metrics says about where its verdicts came from. */
+      const verdictSources = async () =>
+        Object.fromEntries(
+          (await b.platform.metrics.sessionVerdictsTotal.get()).values.map(({ labels, value }) => [
+            labels.source,
+            value,
+          ]),
+        );
+      const sources = await verdictSources();
 
       let before = await redisGets();
       await b.platform.authenticate(token);
@@ -136,6 +145,11 @@ describe.skipIf(!canStartRedisServer || !process.env.SC_TEST_DATABASE_URL)(
       before = await redisGets();
       for (let request = 0; request < 20; request++) await b.platform.authenticate(token);
       expect(await redisGets()).toBe(before);
+      // The first lookup asked Redis (a miss: nothing caches a session as it opens), then SQL.
+      expect(await verdictSources()).toMatchObject({
+        sql: (sources.sql ?? 0) + 1,
+        memory: (sources.memory ?? 0) + 20,
+      });
     });
 
     it('refuses, in another process that had it cached, the next request after a logout', async () => {

@@ -193,8 +193,10 @@ export class SessionService {
 
   /** Throws 401 unless the token's session is live. */
   async assertActive(claims: AccessTokenClaims): Promise<void> {
+    const remembered = this.verdicts.recall(claims.sessionId);
+    if (remembered) this.deps.metrics.sessionVerdictsTotal.inc({ source: 'memory' });
     const verdict =
-      this.verdicts.recall(claims.sessionId) ??
+      remembered ??
       (await this.verdicts.lookUp(claims.userId, claims.sessionId, () =>
         this.storedVerdict(claims.sessionId),
       ));
@@ -204,6 +206,7 @@ export class SessionService {
   private async storedVerdict(sessionId: string): Promise<SessionVerdict> {
     const { store } = this.deps;
     const cached = store.degraded ? null : await store.get(sessionKey(sessionId));
+    this.deps.metrics.sessionVerdictsTotal.inc({ source: cached === null ? 'sql' : 'kv' });
     if (cached === null) return this.verdictFromSql(sessionId);
     return cached === 'active' ? 'active' : 'revoked';
   }

@@ -110,6 +110,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sessionVerdictsTotal = new Counter({
+    name: 'session_verdicts_total',
+    help: 'Session checks of authenticated requests by where the verdict came from: memory, kv (Redis) or sql.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimitBlockedTotal = new Counter({
     name: 'rate_limit_blocked_total',
     help: 'Requests refused with 429 by a rate limit.',
