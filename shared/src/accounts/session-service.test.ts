@@ -96,6 +96,16 @@ describe.skipIf(!canStartRedisServer || !process.env.SC_TEST_DATABASE_URL)(
       };
     }
 
+    /** After a resubscription B asks Redis once for a live session, then answers from memory again. */
+    async function expectRelearned(token: string): Promise<void> {
+      let before = await redisGets();
+      await b.platform.authenticate(token);
+      expect(await redisGets()).toBe(before + 1);
+      before = await redisGets();
+      await b.platform.authenticate(token);
+      expect(await redisGets()).toBe(before);
+    }
+
     const refused = (verifying: Promise<unknown>) => expect(verifying).rejects.toMatchObject({ status: 401 });
     const logged = (process: { lines: Record<string, unknown>[] }, text: string) =>
       process.lines.filter((line) => String(line.msg).startsWith(text)).length;
@@ -210,12 +220,7 @@ describe.skipIf(!canStartRedisServer || !process.env.SC_TEST_DATABASE_URL)(
       await vi.waitFor(() => expect(logged(b, HEARD_AGAIN)).toBe(heardAgain + 1), RECOVERY_WAIT);
       await refused(b.platform.authenticate(gone.token));
       // What B learnt before resubscribing was dropped; then memory answers again.
-      let before = await redisGets();
-      await b.platform.authenticate(live.token);
-      expect(await redisGets()).toBe(before + 1);
-      before = await redisGets();
-      await b.platform.authenticate(live.token);
-      expect(await redisGets()).toBe(before);
+      await expectRelearned(live.token);
     });
 
     it('does not store an active verdict read before a revocation announced while the lookup ran', async () => {
@@ -283,12 +288,7 @@ describe.skipIf(!canStartRedisServer || !process.env.SC_TEST_DATABASE_URL)(
         expect(logged(b, HEARD_AGAIN)).toBe(heardAgain + 1);
         expect(store.degraded).toBe(false);
       }, RECOVERY_WAIT);
-      let before = await redisGets();
-      await b.platform.authenticate(live.token);
-      expect(await redisGets()).toBe(before + 1);
-      before = await redisGets();
-      await b.platform.authenticate(live.token);
-      expect(await redisGets()).toBe(before);
+      await expectRelearned(live.token);
     });
 
     it('closes its subscription with the platform', async () => {
