@@ -163,7 +163,10 @@ export class SessionVerdicts {
       return;
     }
     // It may have named any session.
-    this.options.logger.warn({ payload }, 'unreadable session revocation; forgetting every live session');
+    this.options.logger.warn(
+      { payload: payload.slice(0, 200) },
+      'unreadable session revocation; forgetting every live session',
+    );
     this.forgetActive();
   }
 
