@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ProblemError } from '@secureconnect/shared/http/problem';
+import { ProblemError } from '@secureconnect/shared/errors/problem';
 import type { Platform } from '@secureconnect/shared/platform/platform';
 import {
   conversationChannel,

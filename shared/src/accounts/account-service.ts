@@ -6,7 +6,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwor
 import type { Config } from '../config/env';
 import type { DB, EmailTokenPurpose, UserRow } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
-import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../http/problem';
+import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../errors/problem';
 import type { Mailer } from '../mail/mailer';
 import {
   passwordResetEmail,

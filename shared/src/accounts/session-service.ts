@@ -3,7 +3,7 @@ import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/opaque-tokens';
 import type { DB, UserRole } from '../db/schema';
 import { withTransaction } from '../db/transaction';
-import { unauthorized } from '../http/problem';
+import { unauthorized } from '../errors/problem';
 import type { KeyValueStore } from '../kv/key-value-store';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';

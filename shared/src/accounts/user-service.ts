@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
+import { decodeCursor, encodeCursor } from '../db/cursor';
 import type { DB } from '../db/schema';
-import { decodeCursor, encodeCursor } from '../http/pagination';
-import { badRequest, notFound, ProblemError, unauthorized } from '../http/problem';
+import { badRequest, notFound, ProblemError, unauthorized } from '../errors/problem';
 import type { RequestMeta } from './account-service';
 import type { BlockedUser, PublicUser, User } from './api-schemas';
 import { noBlockBetween } from './blocks';

@@ -1,6 +1,6 @@
 import { type CryptoKey, exportPKCS8, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProblemError } from '../http/problem';
+import { ProblemError } from '../errors/problem';
 import { AccessTokens } from './access-tokens';
 import { loadSigningKeys, type SigningKeys } from './signing-keys';
 

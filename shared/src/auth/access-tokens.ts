@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { UserRole } from '../db/schema';
-import { unauthorized } from '../http/problem';
+import { unauthorized } from '../errors/problem';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys';
 
 /** RFC 9068 `typ` header value: marks the JWT as an access token, so no other JWT passes for one. */

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { noBlockBetween } from '../accounts/blocks';
 import { queryTemplate } from '../db/query-template';
 import type { ConversationRow, DB, MemberRow } from '../db/schema';
-import { forbidden, notFound } from '../http/problem';
+import { forbidden, notFound } from '../errors/problem';
 
 export interface Membership {
   conversation: ConversationRow;

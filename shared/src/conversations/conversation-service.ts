@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config/env';
+import { decodeCursor, encodeCursor } from '../db/cursor';
 import type { ConversationRow, DB, MemberRole } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
-import { decodeCursor, encodeCursor } from '../http/pagination';
-import { conflict, notFound, ProblemError } from '../http/problem';
+import { conflict, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
 import { requireAdmin, requireMembership } from './access';
 import type {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config/env';
 import type { DB, MemberRole } from '../db/schema';
 import { withTransaction } from '../db/transaction';
-import { forbidden, notFound, ProblemError } from '../http/problem';
+import { forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
 import { isAdmin, requireAdmin, requireMembership } from './access';
 import type { UpdateMember } from './api-schemas';

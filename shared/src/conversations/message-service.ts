@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/env';
 import type { DB } from '../db/schema';
-import { conflict, forbidden, notFound, ProblemError } from '../http/problem';
+import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { isAdmin, requireMembership, requireUnblockedMembership } from './access';

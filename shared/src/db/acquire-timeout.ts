@@ -1,4 +1,4 @@
-import { type ProblemError, serviceUnavailable } from '../http/problem';
+import { type ProblemError, serviceUnavailable } from '../errors/problem';
 import type { Metrics } from '../observability/metrics';
 
 /**

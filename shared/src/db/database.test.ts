@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProblemError } from '../http/problem';
+import { ProblemError } from '../errors/problem';
 import type { Metrics } from '../observability/metrics';
 import { createTestDatabase, type TestDatabase } from '../testing/database';
 import { metricValue, testObservability } from '../testing/observability';

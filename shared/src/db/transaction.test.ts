@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProblemError } from '../http/problem';
+import { ProblemError } from '../errors/problem';
 import type { Metrics } from '../observability/metrics';
 import { createTestDatabase, type TestDatabase } from '../testing/database';
 import { metricValue, testObservability } from '../testing/observability';

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { type ProblemError, serviceUnavailable } from '../http/problem';
+import { type ProblemError, serviceUnavailable } from '../errors/problem';
 import type { Metrics } from '../observability/metrics';
 import type { DB } from './schema';
 

@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { type ProblemDetails, ProblemError } from '../errors/problem';
 import { capturingPlatform } from '../testing/platform';
 import { createApp } from './create-app';
 import { defineFunction } from './define-function';
-import { type ProblemDetails, ProblemError } from './problem';
 
 const echo = defineFunction({
   name: 'echo',

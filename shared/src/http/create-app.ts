@@ -3,13 +3,13 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
+import { forbidden, ProblemError, unauthorized } from '../errors/problem';
 import type { Platform } from '../platform/platform';
 import type { AppEnv } from './app-env';
 import { bodySizeLimit } from './body-size-limit';
 import { clientIp } from './client-info';
 import { type AnyFunction, Reply, requiredDependencies } from './define-function';
 import { problemErrorHandler, problemResponse } from './error-handler';
-import { forbidden, ProblemError, unauthorized } from './problem';
 import { requestLogging } from './request-logging';
 import { validateRequest } from './validation';
 

@@ -1,8 +1,8 @@
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { ProblemError } from '../errors/problem';
 import type { Metrics } from '../observability/metrics';
 import type { AppEnv } from './app-env';
-import { ProblemError } from './problem';
 
 /** Driver errors that mean "a dependency is down or saturated", not "our bug". */
 const UNAVAILABLE_CODES = new Set([

@@ -1,5 +1,4 @@
 import * as v from 'valibot';
-import { badRequest } from './problem';
 
 /** `?cursor=&limit=` as every list endpoint accepts it (SPEC §5). */
 export const PageQuerySchema = v.object({
@@ -19,20 +18,3 @@ export const PageQuerySchema = v.object({
 /** `{ items, nextCursor }` for an item schema. */
 export const pageOf = <S extends v.GenericSchema>(item: S) =>
   v.object({ items: v.array(item), nextCursor: v.nullable(v.string()) });
-
-/** Cursors are opaque to clients: base64url JSON of the last item's sort key. */
-export function encodeCursor(position: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-export function decodeCursor<K extends string>(cursor: string, keys: readonly K[]): Record<K, string> {
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (keys.every((key) => typeof decoded[key] === 'string')) return decoded as Record<K, string>;
-  } catch {
-    // fall through to the same answer as a well-formed but foreign cursor
-  }
-  throw badRequest('The cursor is invalid.', [
-    { field: 'query.cursor', message: 'is not a cursor this API issued' },
-  ]);
-}

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { badRequest, type FieldError, ProblemError } from './problem';
+import { badRequest, type FieldError, ProblemError } from '../errors/problem';
 
 export type AnySchema = v.GenericSchema<unknown, unknown>;
 

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { noBlockBetween } from '../accounts/blocks';
 import type { DB } from '../db/schema';
 import { withTransaction } from '../db/transaction';
-import { notFound, ProblemError } from '../http/problem';
+import { notFound, ProblemError } from '../errors/problem';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { type KeyBundle, type KeyUpload, MAX_ONE_TIME_PREKEYS_STORED } from './api-schemas';
 

@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProblemError } from '../http/problem';
+import { ProblemError } from '../errors/problem';
 import { createLogger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { type SmtpCapture, startSmtpCapture } from '../testing/smtp';

@@ -1,5 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import { serviceUnavailable } from '../http/problem';
+import { serviceUnavailable } from '../errors/problem';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Mailer, OutgoingEmail } from './mailer';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import type { Config } from '../config/env';
-import { ProblemError, serviceUnavailable } from '../http/problem';
+import { ProblemError, serviceUnavailable } from '../errors/problem';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { migrateCassandra } from './cql/migrate';

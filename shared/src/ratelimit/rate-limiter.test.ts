@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/env';
-import { ProblemError } from '../http/problem';
+import { ProblemError } from '../errors/problem';
 import type { KeyValueStore } from '../kv/key-value-store';
 import { MemoryStore } from '../kv/memory-store';
 import { RedisStore } from '../kv/redis-store';

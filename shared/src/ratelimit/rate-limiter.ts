@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/env';
-import { tooManyRequests } from '../http/problem';
+import { tooManyRequests } from '../errors/problem';
 import type { KeyValueStore } from '../kv/key-value-store';
 import { RedisStore } from '../kv/redis-store';
 import type { Logger } from '../observability/logger';
