@@ -121,6 +121,45 @@ export const EnvSchema = v.object({
   REQUEST_TIMEOUT_MS: integer(10_000, 1, 300_000),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
 
+  S3_ENDPOINT: url(['http:', 'https:']),
+  S3_PUBLIC_ENDPOINT: url(['http:', 'https:']),
+  S3_BUCKET: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 of a-z 0-9 . -)'),
+    ),
+  ),
+  S3_REGION: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty()), 'us-east-1'),
+  S3_ACCESS_KEY_ID: v.optional(v.string()),
+  S3_SECRET_ACCESS_KEY: v.optional(v.string()),
+  S3_FORCE_PATH_STYLE: flag('on'),
+  S3_REQUEST_TIMEOUT_MS: integer(3000, 1, 60_000),
+
+  DRIVE_QUOTA_BYTES: integer(1024 * 1024 * 1024, 0),
+  DRIVE_MAX_FILE_BYTES: integer(100 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
+  DRIVE_ALLOWED_TYPES: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+      v.check(
+        (patterns) =>
+          patterns.every((pattern) => /^(?:\*|[a-z0-9!#$&^_.+-]+)\/(?:\*|[a-z0-9!#$&^_.+-]+)$/.test(pattern)),
+        'must be a comma-separated list of media types such as image/png, image/* or */*',
+      ),
+      v.check((patterns) => patterns.length > 0, 'must name at least one media type'),
+    ),
+    '*/*',
+  ),
+  DRIVE_UPLOAD_URL_TTL_SECONDS: integer(300, 10, 7 * 24 * 3600),
+  DRIVE_DOWNLOAD_URL_TTL_SECONDS: integer(120, 10, 7 * 24 * 3600),
+  DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS: integer(3600, 60, 7 * 24 * 3600),
+
   GROUP_MAX_MEMBERS: integer(1024, 2, 100_000),
   MESSAGE_MAX_BYTES: integer(16 * 1024, 256, 1024 * 1024),
 
@@ -142,6 +181,25 @@ export const EnvSchema = v.object({
   LOCKOUT_SECONDS: integer(15 * 60, 1, 24 * 3600),
 });
 
+/** {@link EnvSchema} and the rules that relate one variable to another. */
+const ConfigSchema = v.pipe(
+  EnvSchema,
+  v.forward(
+    v.check(
+      (env) => env.DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS >= env.DRIVE_UPLOAD_URL_TTL_SECONDS,
+      'must be at least DRIVE_UPLOAD_URL_TTL_SECONDS (an upload may start until its URL expires)',
+    ),
+    ['DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS'],
+  ),
+  v.forward(
+    v.check(
+      (env) => env.S3_BUCKET !== undefined || env.S3_ENDPOINT === undefined,
+      'is required when S3_ENDPOINT is set (it selects the S3 blob store)',
+    ),
+    ['S3_BUCKET'],
+  ),
+);
+
 export type Config = v.InferOutput<typeof EnvSchema>;
 
 /** Variables that may also be given as `NAME_FILE` (a mounted Docker/OpenFaaS secret). */
@@ -152,6 +210,8 @@ const SECRET_NAMES = [
   'JWT_PRIVATE_KEY',
   'JWT_PUBLIC_KEY',
   'CASSANDRA_PASSWORD',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
 ] as const;
 
 /** Resolves `NAME_FILE` indirections; the file wins only when `NAME` itself is unset. */
@@ -186,12 +246,14 @@ function resolveSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | und
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const source = resolveSecretFiles(env);
   const known = Object.fromEntries(Object.keys(EnvSchema.entries).map((key) => [key, source[key]]));
-  const result = v.safeParse(EnvSchema, known);
+  const result = v.safeParse(ConfigSchema, known);
   if (result.success) return result.output;
   const issue = result.issues[0];
   const name = issue.path?.[0]?.key ?? 'configuration';
-  const shown = SECRET_NAMES.includes(name as (typeof SECRET_NAMES)[number])
-    ? ''
-    : ` (got ${JSON.stringify(known[String(name)])})`;
+  const given = known[String(name)];
+  const shown =
+    SECRET_NAMES.includes(name as (typeof SECRET_NAMES)[number]) || given === undefined
+      ? ''
+      : ` (got ${JSON.stringify(given)})`;
   throw new ConfigError(`${String(name)}: ${issue.message}${shown}`);
 }

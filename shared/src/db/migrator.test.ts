@@ -25,6 +25,13 @@ const EVERY_TABLE: Record<keyof DB, true> = {
   conversation_events: true,
   messages: true,
   message_reactions: true,
+  polls: true,
+  poll_options: true,
+  poll_votes: true,
+  files: true,
+  drive_usage: true,
+  file_shares: true,
+  blob_deletions: true,
 };
 
 const noPostgres = !process.env.SC_TEST_DATABASE_URL;

@@ -149,6 +149,8 @@ export interface MessagesTable {
   created_at: Timestamp;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  /** Set on the message that posted a poll. */
+  poll_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MessageReactionsTable {
@@ -158,6 +160,71 @@ export interface MessageReactionsTable {
   user_id: string;
   seq: BigIntColumn;
   created_at: Timestamp;
+}
+
+export interface PollsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  message_id: string | null;
+  creator_id: string;
+  question: string;
+  multiple_choice: boolean;
+  anonymous: boolean;
+  closes_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  closed_by: string | null;
+  version: BigIntColumn;
+  published_version: BigIntColumn;
+  publishing_until: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface PollOptionsTable {
+  poll_id: string;
+  id: string;
+  position: number;
+  text: string;
+}
+
+export interface PollVotesTable {
+  poll_id: string;
+  user_id: string;
+  option_id: string;
+  voted_at: CreatedAt;
+}
+
+export type FileStatus = 'pending' | 'ready';
+
+export interface FilesTable {
+  id: Generated<string>;
+  owner_id: string;
+  object_key: string;
+  name: string;
+  content_type: string;
+  size: BigIntColumn;
+  status: ColumnType<FileStatus, FileStatus | undefined, FileStatus>;
+  created_at: CreatedAt;
+  upload_expires_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface DriveUsageTable {
+  user_id: string;
+  used_bytes: BigIntColumn;
+  reserved_bytes: BigIntColumn;
+}
+
+export interface FileSharesTable {
+  file_id: string;
+  conversation_id: string;
+  message_id: string;
+  created_at: CreatedAt;
+}
+
+export interface BlobDeletionsTable {
+  object_key: string;
+  requested_at: CreatedAt;
+  attempts: ColumnType<number, number | undefined, number>;
 }
 
 export interface DB {
@@ -175,6 +242,13 @@ export interface DB {
   conversation_events: ConversationEventsTable;
   messages: MessagesTable;
   message_reactions: MessageReactionsTable;
+  polls: PollsTable;
+  poll_options: PollOptionsTable;
+  poll_votes: PollVotesTable;
+  files: FilesTable;
+  drive_usage: DriveUsageTable;
+  file_shares: FileSharesTable;
+  blob_deletions: BlobDeletionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -184,3 +258,5 @@ export type SessionRow = Selectable<SessionsTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MemberRow = Selectable<ConversationMembersTable>;
+export type PollRow = Selectable<PollsTable>;
+export type FileRow = Selectable<FilesTable>;

@@ -185,6 +185,46 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly pollsCreatedTotal = new Counter({
+    name: 'polls_created_total',
+    help: 'Polls created.',
+    registers: [this.registry],
+  });
+
+  readonly votesCastTotal = new Counter({
+    name: 'votes_cast_total',
+    help: 'Votes that changed a poll: cast for the first time, changed, or retracted.',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly s3CircuitBreakerOpen = new Gauge({
+    name: 's3_circuit_breaker_open',
+    help: '1 while the circuit breaker in front of object storage is open (drive calls answer 503 at once), else 0.',
+    registers: [this.registry],
+  });
+
+  readonly s3RequestDuration = new Histogram({
+    name: 's3_request_duration_seconds',
+    help: 'Object-storage calls in seconds, by operation and outcome (each attempt of a retried call counts).',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly filesUploadedTotal = new Counter({
+    name: 'files_uploaded_total',
+    help: 'Uploads completed, by outcome: stored, or rejected because the object did not match what was signed.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly filesExpiredTotal = new Counter({
+    name: 'files_expired_total',
+    help: 'Unfinished uploads the sweep expired, freeing their quota reservations.',
+    registers: [this.registry],
+  });
+
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry });
