@@ -170,6 +170,9 @@ describe('bundleFunction', () => {
         'nodemailer',
         '@electric-sql/pglite',
         'kysely-pglite',
+        '@aws-sdk/client-s3',
+        '@aws-sdk/s3-request-presigner',
+        'cockatiel',
       ]) {
         expect(bundle.eagerPackages, `${bundle.name} loads ${driver} at start-up`).not.toContain(driver);
       }

@@ -17,6 +17,9 @@ export const EXTERNAL_PACKAGES = [
   'kysely-pglite', // pulls its CLI (oclif, kysely-codegen) on import; embedded mode only
   'pg-native', // pg's optional libpq binding, never used
   'cassandra-driver', // later: messages store
+  // The drive's S3 client: ~1.4 MB of bundle that only functions using blobs can reach.
+  '@aws-sdk/client-s3',
+  '@aws-sdk/s3-request-presigner',
 ] as const;
 
 /**
@@ -33,6 +36,7 @@ export const EMBEDDED_ONLY_PACKAGES: ReadonlySet<string> = new Set(['@electric-s
  */
 export const PACKAGES_BY_DEPENDENCY: Readonly<Record<string, readonly string[]>> = {
   messages: ['cassandra-driver'],
+  blobs: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner'],
 };
 
 /**

@@ -1,5 +1,4 @@
-import { createPublicKey, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type CryptoKey,
@@ -10,6 +9,7 @@ import {
   importPKCS8,
   importSPKI,
 } from 'jose';
+import { readOrCreateSecretFile } from '../config/embedded-secret';
 import { ConfigError } from '../config/env';
 
 /** The only signature algorithm access tokens use: EdDSA over Ed25519 (RFC 8037). */
@@ -83,26 +83,11 @@ export async function loadSigningKeys(options: LoadSigningKeysOptions): Promise<
 
 async function readOrCreateEmbeddedKey(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, error);
-  }
-  const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
-  const pem = await exportPKCS8(privateKey);
-  try {
-    await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-    // Written whole to a private temporary file, then hard-linked into place: link() fails if
-    // another process sharing DATA_DIR got there first, and nobody ever reads a half-written key.
-    const temporary = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temporary, pem, { mode: 0o600, flag: 'wx' });
-    try {
-      await link(temporary, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      await unlink(temporary);
-    }
-    return await readFile(path, 'utf8');
+    const pem = await readOrCreateSecretFile(path, async () => {
+      const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
+      return exportPKCS8(privateKey);
+    });
+    return pem.toString('utf8');
   } catch (error) {
     throw unreadable(path, error);
   }

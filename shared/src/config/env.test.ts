@@ -42,6 +42,10 @@ describe('loadConfig', () => {
     [{ RATE_LIMITS: 'maybe' }, 'RATE_LIMITS: must be on or off (got "maybe")'],
     [{ RATE_LIMIT_LOGIN: 'ten' }, 'RATE_LIMIT_LOGIN: must look like points/seconds, e.g. 10/60 (got "ten")'],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL: must use redis:// or rediss://'],
+    [
+      { S3_ACCESS_KEY_ID: 'AKIDEXAMPLE' },
+      'S3_SECRET_ACCESS_KEY: must be set together with S3_ACCESS_KEY_ID (or both left unset for the default credential chain)',
+    ],
   ])('stops with one line naming the variable: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
   });

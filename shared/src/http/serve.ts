@@ -16,6 +16,8 @@ export interface ListenOptions {
   host: string;
   /** Extra work at shutdown before the platform closes, e.g. closing WebSockets with 1001. */
   beforeClose?: () => Promise<void>;
+  /** How long Node waits for a whole request, body included; REQUEST_TIMEOUT_MS + 5 s otherwise. */
+  requestTimeoutMs?: number;
   websocket?: Parameters<typeof serve>[0]['websocket'];
 }
 
@@ -41,7 +43,7 @@ export async function listen(
   });
   if ('headersTimeout' in server) {
     server.headersTimeout = 15_000;
-    server.requestTimeout = config.REQUEST_TIMEOUT_MS + 5_000;
+    server.requestTimeout = options.requestTimeoutMs ?? config.REQUEST_TIMEOUT_MS + 5_000;
     // Longer than the 60 s idle timeout of common load balancers, so they close first.
     server.keepAliveTimeout = 65_000;
   }

@@ -9,6 +9,7 @@ describe('Platform.start in production', () => {
     [['mail'], 'SMTP_URL'],
     [['signing-key'], 'JWT_PRIVATE_KEY'],
     [['verify-key'], 'JWT_PUBLIC_KEY'],
+    [['blobs'], 'S3_BUCKET'],
   ] as const)(
     'refuses to fall back to an embedded store for %o and names %s',
     async (dependencies, variable) => {
