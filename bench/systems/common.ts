@@ -33,6 +33,7 @@ export function messageCreatedEvent(
     body,
     replyToId: null,
     attachmentFileIds: [],
+    pollId: null,
     createdAt: new Date().toISOString(),
     editedAt: null,
     deletedAt: null,

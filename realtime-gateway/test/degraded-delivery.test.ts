@@ -58,6 +58,7 @@ it.skipIf(!canStartRedisServer)(
         body,
         replyToId: null,
         attachmentFileIds: [],
+        pollId: null,
       });
       if (publish) await bus.publish(conversationChannel(conversationId), encodeEventFrame(event));
     };

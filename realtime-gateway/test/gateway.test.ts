@@ -210,6 +210,7 @@ describe('ordering from the event log', () => {
             body,
             replyToId: null,
             attachmentFileIds: [],
+            pollId: null,
           })
         ).event,
       );

@@ -133,13 +133,16 @@ export const SearchQuerySchema = v.object({
   limit: limitQuery(50, 20),
 });
 
+/** The sender's own id for a message, so that sending it again answers the same message. */
+export const ClientMessageIdSchema = v.pipe(
+  v.string('must be a string'),
+  v.nonEmpty('is required'),
+  v.maxLength(64, 'must be at most 64 characters'),
+  v.regex(/^[\w.:-]+$/, 'may use letters, digits and . _ : - only'),
+);
+
 export const SendMessageSchema = v.object({
-  clientMessageId: v.pipe(
-    v.string('must be a string'),
-    v.nonEmpty('is required'),
-    v.maxLength(64, 'must be at most 64 characters'),
-    v.regex(/^[\w.:-]+$/, 'may use letters, digits and . _ : - only'),
-  ),
+  clientMessageId: ClientMessageIdSchema,
   body: v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')),
   replyToId: v.optional(v.nullable(UuidSchema)),
   attachmentFileIds: v.optional(v.pipe(v.array(UuidSchema), v.maxLength(10, 'at most 10 attachments')), []),
@@ -198,6 +201,7 @@ export const MessageSchema = v.object({
   body: v.string(),
   replyToId: v.nullable(v.string()),
   attachmentFileIds: v.array(v.string()),
+  pollId: v.nullable(v.string()),
   createdAt: v.string(),
   editedAt: v.nullable(v.string()),
   deletedAt: v.nullable(v.string()),

@@ -214,9 +214,10 @@ class CassandraModel {
           body,
           reply_to_id,
           files,
+          poll_id,
           created_at,
         ] = p;
-        const ts = Number(p[12]);
+        const ts = Number(p[13]);
         const partition = this.messagePartition(conversationId, bucket);
         const row = this.partition(partition.rows, Number(seq), () => ({
           marker: null,
@@ -230,9 +231,10 @@ class CassandraModel {
           body,
           reply_to_id,
           attachment_file_ids: files,
+          poll_id,
           created_at,
-          edited_at: p[10],
-          deleted_at: p[11],
+          edited_at: p[11],
+          deleted_at: p[12],
         });
         return [];
       }
@@ -367,6 +369,7 @@ describe('CassandraMessageStore logic on an in-memory model of its CQL statement
         body,
         replyToId: null,
         attachmentFileIds: [],
+        pollId: null,
       }) satisfies NewMessage;
 
     it('still gives 250 concurrent sends from 5 writers, each retried until stored, seqs 1..N with no gap, each once', async () => {
@@ -437,6 +440,7 @@ describe('CassandraMessageStore logic on an in-memory model of its CQL statement
         body: 'orphaned',
         replyToId: null,
         attachmentFileIds: [],
+        pollId: null,
       }) satisfies NewMessage;
     const claimKey = (message: NewMessage) =>
       [message.conversationId, message.senderId, message.clientMessageId].join('|');
@@ -506,6 +510,7 @@ describe('CassandraMessageStore logic on an in-memory model of its CQL statement
         body: 'original',
         replyToId: null,
         attachmentFileIds: [],
+        pollId: null,
       });
       const target = { conversationId, messageId: message.id };
       const operations = [

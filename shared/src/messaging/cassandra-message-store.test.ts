@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, testObservability } from '../testing/observability';
 import {
@@ -13,7 +14,12 @@ import {
   openCassandraMessageStore,
   TOMBSTONE_TIMESTAMP,
 } from './cassandra-message-store';
-import { keyspaceStatement, migrateCassandra, schemaMigrationsStatement } from './cql/migrate';
+import {
+  columnAlreadyAdded,
+  keyspaceStatement,
+  migrateCassandra,
+  schemaMigrationsStatement,
+} from './cql/migrate';
 import { CQL_MIGRATIONS } from './cql/migrations';
 import { messageStoreContract } from './message-store.contract';
 import { openMessageStore } from './open-message-store';
@@ -107,19 +113,68 @@ describe('CQL migrations', () => {
     expect(schemaMigrationsStatement('ks')).toMatch(/^CREATE TABLE IF NOT EXISTS ks\.schema_migrations/);
     for (const migration of CQL_MIGRATIONS) {
       for (const statement of migration.statements('ks')) {
-        expect(statement).toMatch(/^CREATE (TABLE|INDEX|TYPE) IF NOT EXISTS ks\.\w+/);
+        expect(statement).toMatch(/^(CREATE (TABLE|INDEX|TYPE) IF NOT EXISTS|ALTER TABLE) ks\.\w+/);
+        if (statement.startsWith('ALTER')) {
+          const column = /ADD (\w+)/.exec(statement)![1];
+          expect(
+            columnAlreadyAdded(statement, invalidRequest(`Column with name '${column}' already exists`)),
+          ).toBe(true);
+        }
       }
     }
   });
 
+  it('skip adding a column an interrupted run already added, and nothing else', () => {
+    const add = 'ALTER TABLE ks.messages_by_conversation ADD poll_id uuid';
+    // Cassandra 3.x, then 4.0 and later.
+    expect(
+      columnAlreadyAdded(
+        add,
+        invalidRequest('Invalid column name poll_id because it conflicts with an existing column'),
+      ),
+    ).toBe(true);
+    expect(columnAlreadyAdded(add, invalidRequest("Column with name 'poll_id' already exists"))).toBe(true);
+
+    expect(columnAlreadyAdded(add, invalidRequest("Column with name 'poll' already exists"))).toBe(false);
+    expect(
+      columnAlreadyAdded(
+        add,
+        invalidRequest(
+          "Cannot re-add previously dropped column 'poll_id' of type text, incompatible with previous type uuid",
+        ),
+      ),
+    ).toBe(false);
+    expect(
+      columnAlreadyAdded(
+        add,
+        new cassandra.errors.ResponseError(
+          cassandra.types.responseErrorCodes.syntaxError,
+          "Column with name 'poll_id' already exists",
+        ),
+      ),
+    ).toBe(false);
+    expect(
+      columnAlreadyAdded(
+        'CREATE TABLE IF NOT EXISTS ks.polls (poll_id uuid PRIMARY KEY)',
+        invalidRequest("Column with name 'poll_id' already exists"),
+      ),
+    ).toBe(false);
+  });
+
   it('create every table the statements use', () => {
     const created = CQL_MIGRATIONS.flatMap((migration) =>
-      migration.statements('ks').map((statement) => /IF NOT EXISTS ks\.(\w+)/.exec(statement)![1]),
+      migration
+        .statements('ks')
+        .flatMap((statement) => /^CREATE TABLE IF NOT EXISTS ks\.(\w+)/.exec(statement)?.[1] ?? []),
     );
     const used = Object.values(buildStatements('ks')).map(({ cql }) => /ks\.(\w+)/.exec(cql)![1]);
     expect(new Set(created)).toEqual(new Set(used));
   });
 });
+
+function invalidRequest(message: string) {
+  return new cassandra.errors.ResponseError(cassandra.types.responseErrorCodes.invalid, message);
+}
 
 if (!contactPoints.length) console.log(`\nCassandraMessageStore: ${SKIPPED}\n`);
 
@@ -180,6 +235,24 @@ describeOnCluster(contactPoints.length ? 'CassandraMessageStore on a real cluste
       expect(rows.map((row) => row.get('version'))).toEqual(
         CQL_MIGRATIONS.map((migration) => migration.version),
       );
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('runs a migration again whose column was added before it was recorded', async () => {
+    const client = createCassandraClient(config);
+    try {
+      await client.connect();
+      // As if the migrating process had died between the ALTER and recording the version.
+      await client.execute(
+        `DELETE FROM ${keyspace}.schema_migrations WHERE version = ?`,
+        ['0002_message_poll_id'],
+        { prepare: true },
+      );
+      expect(
+        await migrateCassandra(client, keyspace, 1, { localDataCenter: config.CASSANDRA_LOCAL_DC }),
+      ).toEqual(['0002_message_poll_id']);
     } finally {
       await client.shutdown();
     }

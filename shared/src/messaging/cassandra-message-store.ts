@@ -87,7 +87,7 @@ interface Statement {
 }
 
 const MESSAGE_COLUMNS =
-  'seq, message_id, sender_id, client_message_id, body, reply_to_id, attachment_file_ids, created_at, edited_at, deleted_at';
+  'seq, message_id, sender_id, client_message_id, body, reply_to_id, attachment_file_ids, poll_id, created_at, edited_at, deleted_at';
 const EVENT_COLUMNS = 'seq, event_id, type, actor_id, message_id, data, created_at';
 const CLAIM_COLUMNS = 'message_id, claim_token, claimed_at, floor_seq';
 
@@ -121,7 +121,7 @@ export function buildStatements(keyspace: string) {
     ),
 
     insertMessage: plain(
-      `INSERT INTO ${ks}.messages_by_conversation (conversation_id, bucket, ${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+      `INSERT INTO ${ks}.messages_by_conversation (conversation_id, bucket, ${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
     ),
     selectMessage: plain(
       `SELECT ${MESSAGE_COLUMNS} FROM ${ks}.messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND seq = ?`,
@@ -253,6 +253,7 @@ function messageFromRow(
     body: row.body ?? '',
     replyToId: optionalStr(row.reply_to_id),
     attachmentFileIds: ((row.attachment_file_ids as unknown[] | null) ?? []).map(str),
+    pollId: optionalStr(row.poll_id),
     createdAt: row.created_at as Date,
     editedAt: optionalDate(row.edited_at),
     deletedAt,
@@ -534,6 +535,7 @@ export class CassandraMessageStore implements MessageStore {
         message.body,
         message.replyToId ?? UNSET,
         message.attachmentFileIds.length > 0 ? message.attachmentFileIds : UNSET,
+        message.pollId ?? UNSET,
         message.createdAt,
         message.editedAt ?? UNSET,
         message.deletedAt ?? UNSET,

@@ -25,6 +25,7 @@ function newMessage(
     body,
     replyToId: null,
     attachmentFileIds: [],
+    pollId: null,
   } satisfies NewMessage;
 }
 
@@ -100,6 +101,28 @@ export function messageStoreContract(name: string, open: () => Promise<OpenedMes
       expect(await store.listMessages(conversationId, { limit: 10 })).toEqual([sent.message]);
       expect(await store.eventsAfter(conversationId, 0, 10)).toEqual([sent.event]);
       expect(await store.getMessage(conversationId, randomUUID())).toBeNull();
+    });
+
+    it('reads back the poll a message posted, and null for an ordinary message, everywhere it appears', async () => {
+      const conversationId = randomUUID();
+      const pollId = randomUUID();
+      const input = { ...newMessage(conversationId, alice, 'Lunch?'), pollId };
+      const poll = await store.appendMessage(input);
+      const ordinary = await store.appendMessage(newMessage(conversationId, bob, 'Pizza'));
+
+      expect([poll.message.pollId, ordinary.message.pollId]).toEqual([pollId, null]);
+      expect((await store.getMessage(conversationId, poll.message.id))?.pollId).toBe(pollId);
+      expect((await store.getMessage(conversationId, ordinary.message.id))?.pollId).toBeNull();
+      const listed = await store.listMessages(conversationId, { limit: 10 });
+      expect(listed.map((message) => message.pollId)).toEqual([pollId, null]);
+      expect(listed).toEqual([poll.message, ordinary.message]);
+
+      const events = await store.eventsAfter(conversationId, 0, 10);
+      const created = (event: ConversationEvent) => (event.data as { message: { pollId: unknown } }).message;
+      expect(events.map((event) => created(event).pollId)).toEqual([pollId, null]);
+      expect(events).toEqual([poll.event, ordinary.event]);
+      // A repeated send answers with the stored message, poll included.
+      expect((await store.appendMessage(input)).message).toEqual(poll.message);
     });
 
     it('numbers every durable change of a conversation 1, 2, 3 … across messages and other events', async () => {

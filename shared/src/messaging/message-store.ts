@@ -12,6 +12,8 @@ export interface MessageRecord {
   body: string;
   replyToId: string | null;
   attachmentFileIds: string[];
+  /** The poll this message posted; null for ordinary messages. */
+  pollId: string | null;
   createdAt: Date;
   editedAt: Date | null;
   /** Set when deleted: the message stays as a tombstone. */
@@ -27,6 +29,8 @@ export interface NewMessage {
   body: string;
   replyToId: string | null;
   attachmentFileIds: string[];
+  /** The poll this message posted; null for ordinary messages. */
+  pollId: string | null;
 }
 
 export interface AppendedMessage {

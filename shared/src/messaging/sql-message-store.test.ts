@@ -76,6 +76,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
           body,
           replyToId: null,
           attachmentFileIds: [],
+          pollId: null,
         });
       await send('first', 'one');
       // The message row takes the body; its event's jsonb rejects it, failing the statement after the seq was taken.
@@ -107,6 +108,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         body: 'one round trip',
         replyToId: null,
         attachmentFileIds: [],
+        pollId: null,
       });
       expect(statements).toEqual(['InsertQueryNode']);
       expect(transaction).not.toHaveBeenCalled();

@@ -76,6 +76,7 @@ const appendStatement = queryTemplate(
       body: string;
       replyToId: string | null;
       attachmentFileIds: string;
+      pollId: string | null;
       createdAt: Date;
       data: string;
     },
@@ -95,6 +96,7 @@ const appendStatement = queryTemplate(
             'body',
             'reply_to_id',
             'attachment_file_ids',
+            'poll_id',
             'created_at',
           ])
           .expression((eb) =>
@@ -109,6 +111,7 @@ const appendStatement = queryTemplate(
                 eb.val(p.body).as('body'),
                 eb.val(p.replyToId).as('reply_to_id'),
                 eb.val(p.attachmentFileIds).as('attachment_file_ids'),
+                eb.val(p.pollId).as('poll_id'),
                 eb.val(p.createdAt).as('created_at'),
               ]),
           )
@@ -142,6 +145,7 @@ function toRecord(row: MessageRow, reactions: Record<string, string[]> = {}): Me
     body: row.body,
     replyToId: row.reply_to_id,
     attachmentFileIds: row.attachment_file_ids,
+    pollId: row.poll_id,
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
@@ -360,6 +364,7 @@ export class SqlMessageStore implements MessageStore {
       body: draft.body,
       replyToId: draft.replyToId,
       attachmentFileIds: JSON.stringify(draft.attachmentFileIds),
+      pollId: draft.pollId,
       createdAt: draft.createdAt,
       data: JSON.stringify(eventData.created(draft)),
     });

@@ -26,6 +26,7 @@ export interface MessageJson {
   body: string;
   replyToId: string | null;
   attachmentFileIds: string[];
+  pollId: string | null;
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
@@ -42,6 +43,7 @@ export function messageJson(message: MessageRecord): MessageJson {
     body: message.body,
     replyToId: message.replyToId,
     attachmentFileIds: [...message.attachmentFileIds],
+    pollId: message.pollId,
     createdAt: message.createdAt.toISOString(),
     editedAt: message.editedAt?.toISOString() ?? null,
     deletedAt: message.deletedAt?.toISOString() ?? null,
@@ -54,6 +56,8 @@ export function messageFromJson(json: MessageJson): MessageRecord {
   return {
     ...json,
     attachmentFileIds: [...json.attachmentFileIds],
+    // Created events logged before polls existed carry no pollId.
+    pollId: json.pollId ?? null,
     createdAt: new Date(json.createdAt),
     editedAt: json.editedAt === null ? null : new Date(json.editedAt),
     deletedAt: json.deletedAt === null ? null : new Date(json.deletedAt),
@@ -135,6 +139,7 @@ export function newMessageRecord(input: NewMessage, id: string, seq: number, cre
     body: input.body,
     replyToId: input.replyToId,
     attachmentFileIds: [...input.attachmentFileIds],
+    pollId: input.pollId,
     createdAt,
     editedAt: null,
     deletedAt: null,

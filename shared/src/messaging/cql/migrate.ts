@@ -15,6 +15,11 @@ const DDL_TIMEOUT_MS = 60_000;
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,47}$/;
 
+/** The driver's code for an InvalidRequest answer (types.responseErrorCodes.invalid). */
+const INVALID_REQUEST = 0x2200;
+/** `ALTER TABLE <ks>.<table> ADD <column> <type>`, capturing the column. */
+const ADD_COLUMN = /^ALTER TABLE \w+\.\w+ ADD (\w+) /;
+
 export interface MigrateCassandraOptions {
   /** The data centre the keyspace replicates to (CASSANDRA_LOCAL_DC). */
   localDataCenter: string;
@@ -61,6 +66,30 @@ export function schemaMigrationsStatement(keyspace: string): string {
 
 function assertIdentifier(name: string, what: string): void {
   if (!IDENTIFIER.test(name)) throw new Error(`Not a valid CQL ${what} name: ${JSON.stringify(name)}`);
+}
+
+/**
+ * Whether `error` is Cassandra refusing to add the column `statement` adds because it is there
+ * already: an earlier run applied the statement but was interrupted before recording its
+ * migration (`ADD IF NOT EXISTS` parses only from Cassandra 4.1 on). Cassandra 3.x and 4.0+ word
+ * the refusal differently; any other InvalidRequest stays an error.
+ */
+export function columnAlreadyAdded(statement: string, error: unknown): boolean {
+  const column = ADD_COLUMN.exec(statement)?.[1];
+  if (column === undefined || !(error instanceof Error)) return false;
+  return (
+    (error as { code?: unknown }).code === INVALID_REQUEST &&
+    (error.message.includes(`name ${column} because it conflicts with an existing column`) ||
+      error.message.includes(`Column with name '${column}' already exists`))
+  );
+}
+
+async function runStatement(client: Client, statement: string, options: { readTimeout: number }) {
+  try {
+    await client.execute(statement, [], options);
+  } catch (error) {
+    if (!columnAlreadyAdded(statement, error)) throw error;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -142,7 +171,7 @@ export async function migrateCassandra(
   const ran: string[] = [];
   try {
     for (const migration of pending(await applied())) {
-      for (const statement of migration.statements(keyspace)) await client.execute(statement, [], ddl);
+      for (const statement of migration.statements(keyspace)) await runStatement(client, statement, ddl);
       await client.execute(
         `INSERT INTO ${keyspace}.schema_migrations (version, applied_at) VALUES (?, ?)`,
         [migration.version, new Date()],

@@ -1,6 +1,7 @@
 /**
  * The Cassandra schema of the MessageStore, as ordered, append-only migrations. Each statement is
- * idempotent (`IF NOT EXISTS`), so a migration interrupted half-way is simply run again.
+ * idempotent (`IF NOT EXISTS`; an `ALTER TABLE … ADD` of a column that exists is skipped by the
+ * runner), so a migration interrupted half-way is simply run again.
  *
  * Partitions are (conversation_id, bucket) with bucket = floor(seq / bucketSize): no partition
  * holds more than bucketSize events (or messages), however long a conversation lives.
@@ -87,5 +88,10 @@ export const CQL_MIGRATIONS: CqlMigration[] = [
         PRIMARY KEY ((conversation_id, message_id), emoji, user_id)
       )`,
     ],
+  },
+  {
+    version: '0002_message_poll_id',
+    // The poll a message posted; no cell for ordinary messages.
+    statements: (ks) => [`ALTER TABLE ${ks}.messages_by_conversation ADD poll_id uuid`],
   },
 ];
