@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyFunction } from '@secureconnect/shared/http/define-function';
-import { requiredDependencies } from '@secureconnect/shared/http/define-function';
+import { publicFunctions, requiredDependencies } from '@secureconnect/shared/http/define-function';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from './lib/function-catalog';
 import { functionNamesIn, GENERATED_FILES, generatedContents, loadFunctionsIn } from './lib/generated';
 import { pathRegex, routeTable } from './lib/routes';
-import { DEPLOYMENT, SECRETS, SECRETS_DIR, secretsFor } from './lib/stack';
+import { DEPLOYMENT, SECRETS, SECRETS_DIR, secretsFor, stackDocument } from './lib/stack';
 
 let functions: AnyFunction[];
 beforeAll(async () => {
@@ -55,11 +55,14 @@ describe('generated deployment files', () => {
     expect(functions.map((fn) => fn.name)).toEqual(names);
   });
 
-  it('gives every method and path to exactly one function', () => {
-    const routes = functions.map((fn) => `${fn.method} ${fn.path}`);
+  it('gives every public method and path to exactly one function, and routes no internal one', () => {
+    const exposed = publicFunctions(functions);
+    const routes = exposed.map((fn) => `${fn.method} ${fn.path}`);
     expect(new Set(routes).size).toBe(routes.length);
     const table = routeTable(functions);
-    expect(table.reduce((count, route) => count + route.methods.size, 0)).toBe(functions.length);
+    expect(table.reduce((count, route) => count + route.methods.size, 0)).toBe(exposed.length);
+    const routed = new Set(table.flatMap((route) => [...route.methods.values()]));
+    for (const fn of functions.filter((each) => each.internal)) expect(routed.has(fn.name)).toBe(false);
   });
 });
 
@@ -73,7 +76,14 @@ describe('stack.yml', () => {
       expect(entry.handler).toBe(`./functions/${fn.name}`);
       expect(entry.image).toBe(`\${REGISTRY:-ghcr.io/secureconnect}/${fn.name}:\${TAG:-latest}`);
       expect(entry.build_args).toEqual({ FUNCTION_NAME: fn.name });
-      expect(entry.annotations['secureconnect.route']).toBe(`${fn.method} ${fn.path}`);
+      expect(entry.annotations['secureconnect.route']).toBe(
+        fn.internal ? undefined : `${fn.method} ${fn.path}`,
+      );
+      expect(entry.annotations['secureconnect.internal']).toBe(fn.internal ? 'true' : undefined);
+      // OpenFaaS's cron-connector runs what carries these.
+      expect([entry.annotations.topic, entry.annotations.schedule]).toEqual(
+        fn.schedule ? ['cron-function', fn.schedule] : [undefined, undefined],
+      );
       expect(entry.labels['com.openfaas.scale.min']).toBe('1');
       expect(entry.limits.memory).toBe('128Mi');
       expect(entry.requests.memory).toBe('64Mi');
@@ -108,6 +118,18 @@ describe('stack.yml', () => {
     const usersMe = functions.find((fn) => fn.name === 'users-me') as AnyFunction;
     expect(requiredDependencies([usersMe])).toEqual(expect.arrayContaining(['sql', 'kv', 'verify-key']));
     expect(stack().functions['users-me']?.secrets).toEqual(['database-url', 'jwt-public-key', 'redis-url']);
+  });
+
+  it('gives a function using the drive the S3 keys as secrets and the S3 settings as variables', () => {
+    const drive = { ...(functions[0] as AnyFunction), name: 'files-probe', auth: 'public', uses: ['blobs'] };
+    const entry = stackDocument([drive as AnyFunction]).functions['files-probe'];
+    expect(entry?.secrets).toEqual(['s3-access-key-id', 's3-secret-access-key']);
+    expect(entry?.environment).toMatchObject({
+      S3_ACCESS_KEY_ID_FILE: `${SECRETS_DIR}/s3-access-key-id`,
+      S3_SECRET_ACCESS_KEY_FILE: `${SECRETS_DIR}/s3-secret-access-key`,
+      S3_BUCKET: `\${S3_BUCKET:-secureconnect-drive}`,
+      S3_ENDPOINT: `\${S3_ENDPOINT}`,
+    });
   });
 
   it('gives the JWT private key only to the functions that issue tokens', () => {

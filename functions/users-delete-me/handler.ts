@@ -13,9 +13,9 @@ export default defineFunction({
   auth: 'user',
   summary: 'Delete the account',
   description:
-    'Needs the password (403 if wrong). Erases email, name, avatar, password, blocks and pending tokens, ends every session, and keeps an anonymous tombstone so conversations still show "Deleted user".',
+    'Needs the password (403 if wrong). Erases email, name, avatar, password, blocks, pending tokens and every file in the drive (the stored objects too), ends every session, and keeps an anonymous tombstone so conversations still show "Deleted user".',
   tags: ['users'],
-  uses: ['sql', 'kv'],
+  uses: ['sql', 'kv', 'blobs'],
   request: { body: DeleteMeBody },
   response: { status: 204, schema: undefined, description: 'The account is erased' },
   handle: async ({ body }, context) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registerAccount } from '../../shared/src/testing/accounts';
+import { uploadFile } from '../../tests/support/drive';
 import { useServer } from '../../tests/support/use-server';
 
 const server = useServer();
@@ -37,5 +38,25 @@ describe('users-update-me', () => {
     });
     expect(sneaky.status).toBe(200);
     expect(sneaky.body).toMatchObject({ role: 'user', email: account.email, displayName: 'Sneaky' });
+  });
+
+  it("sets the avatar to a completed image of the caller's own, and clears it with null", async () => {
+    const [ana, ben] = [await registerAccount(server()), await registerAccount(server())];
+    const picture = await uploadFile(server(), ana, {
+      name: 'me.png',
+      content: 'png',
+      contentType: 'image/png',
+    });
+    const text = await uploadFile(server(), ana, { name: 'cv.txt' });
+    const bens = await uploadFile(server(), ben, { name: 'ben.png', contentType: 'image/png' });
+    for (const avatarFileId of [text.id, bens.id]) {
+      const refused = await update(ana.accessToken, { avatarFileId });
+      expect(refused.status).toBe(422);
+      expect(refused.body.errors).toEqual([
+        { field: 'body.avatarFileId', message: 'is not a completed image file of yours' },
+      ]);
+    }
+    expect((await update(ana.accessToken, { avatarFileId: picture.id })).body.avatarFileId).toBe(picture.id);
+    expect((await update(ana.accessToken, { avatarFileId: null })).body.avatarFileId).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
 import { createRealtimeGateway } from '@secureconnect/realtime-gateway/gateway';
+import type { AnyFunction } from '@secureconnect/shared/http/define-function';
 import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
 import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
 import { loadFunctions, ROOT } from './function-catalog';
@@ -17,7 +18,7 @@ export async function startDevServer(
 ): Promise<BootedServer> {
   const functions = await loadFunctions();
   const document = buildOpenApiDocument(functions, { version: version ?? '0.0.0' });
-  return bootFunctions({
+  const booted = await bootFunctions({
     service: 'dev-server',
     functions,
     env: options.env,
@@ -35,4 +36,37 @@ export async function startDevServer(
       return gateway;
     },
   });
+  const timers = runScheduledFunctions(booted, functions);
+  return {
+    ...booted,
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      await booted.close();
+    },
+  };
+}
+
+/** How often `npm start` runs the functions OpenFaaS's cron-connector runs in production. */
+const SCHEDULED_EVERY_MS = 60_000;
+
+/**
+ * No cron-connector runs beside `npm start`: the dev server calls its scheduled functions itself,
+ * through their OpenFaaS address like the connector would, once a minute whatever their schedule.
+ */
+function runScheduledFunctions(booted: BootedServer, functions: AnyFunction[]): NodeJS.Timeout[] {
+  return functions
+    .filter((fn) => fn.schedule)
+    .map((fn) => {
+      const timer = setInterval(async () => {
+        try {
+          await booted.app.request(`/function/${fn.name}${fn.path === '/' ? '' : fn.path}`, {
+            method: fn.method,
+          });
+        } catch (error) {
+          booted.platform.logger.warn({ err: error, function: fn.name }, 'scheduled run failed');
+        }
+      }, SCHEDULED_EVERY_MS);
+      timer.unref();
+      return timer;
+    });
 }

@@ -1,4 +1,8 @@
-import type { AnyFunction, HttpMethod } from '@secureconnect/shared/http/define-function';
+import {
+  type AnyFunction,
+  type HttpMethod,
+  publicFunctions,
+} from '@secureconnect/shared/http/define-function';
 
 /** The upstream block in infra/nginx/nginx.conf that reaches the OpenFaaS gateway. */
 export const GATEWAY_UPSTREAM = 'openfaas_gateway';
@@ -21,10 +25,10 @@ export interface Route {
   methods: Map<HttpMethod, string>;
 }
 
-/** Groups manifests by path; two functions claiming the same method and path is an error. */
+/** Groups public manifests by path; two functions claiming the same method and path is an error. */
 export function routeTable(functions: AnyFunction[]): Route[] {
   const routes = new Map<string, Route>();
-  for (const fn of functions) {
+  for (const fn of publicFunctions(functions)) {
     if (!PATH_PATTERN.test(fn.path)) {
       throw new Error(`${fn.name}: path ${fn.path} is not a /v1 path of lowercase segments and :params`);
     }

@@ -20,6 +20,8 @@ const REDIS_URL: Secret = { secret: 'redis-url', variable: 'REDIS_URL' };
 const SMTP_URL: Secret = { secret: 'smtp-url', variable: 'SMTP_URL' };
 const JWT_PRIVATE_KEY: Secret = { secret: 'jwt-private-key', variable: 'JWT_PRIVATE_KEY' };
 const JWT_PUBLIC_KEY: Secret = { secret: 'jwt-public-key', variable: 'JWT_PUBLIC_KEY' };
+const S3_ACCESS_KEY_ID: Secret = { secret: 's3-access-key-id', variable: 'S3_ACCESS_KEY_ID' };
+const S3_SECRET_ACCESS_KEY: Secret = { secret: 's3-secret-access-key', variable: 'S3_SECRET_ACCESS_KEY' };
 
 /** Every secret a function may be given. */
 export const SECRETS: readonly Secret[] = [
@@ -28,6 +30,8 @@ export const SECRETS: readonly Secret[] = [
   SMTP_URL,
   JWT_PRIVATE_KEY,
   JWT_PUBLIC_KEY,
+  S3_ACCESS_KEY_ID,
+  S3_SECRET_ACCESS_KEY,
 ];
 
 /**
@@ -45,6 +49,22 @@ export const SECRETS_BY_DEPENDENCY: Readonly<Record<string, readonly Secret[]>> 
   messages: [DATABASE_URL],
   // Realtime events travel over Redis pub/sub.
   events: [REDIS_URL],
+  blobs: [S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY],
+};
+
+/**
+ * Plain (non-secret) settings behind a dependency, filled in by faas-cli from the deploying
+ * shell's environment. An unset S3_ENDPOINT arrives empty, which the configuration reads as
+ * unset (AWS S3 for S3_REGION).
+ */
+export const ENVIRONMENT_BY_DEPENDENCY: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  blobs: {
+    S3_ENDPOINT: `\${S3_ENDPOINT}`,
+    S3_PUBLIC_ENDPOINT: `\${S3_PUBLIC_ENDPOINT}`,
+    S3_BUCKET: `\${S3_BUCKET:-secureconnect-drive}`,
+    S3_REGION: `\${S3_REGION:-us-east-1}`,
+    S3_FORCE_PATH_STYLE: `\${S3_FORCE_PATH_STYLE:-on}`,
+  },
 };
 
 /** The secrets a function needs: those of requiredDependencies(fn), by secret name. */
@@ -119,7 +139,11 @@ function functionEntry(fn: AnyFunction) {
     // The route is an annotation, not a label: faas-netes copies labels onto Kubernetes objects,
     // whose label values cannot hold spaces or slashes.
     annotations: {
-      'secureconnect.route': `${fn.method} ${fn.path}`,
+      ...(fn.internal
+        ? { 'secureconnect.internal': 'true' }
+        : { 'secureconnect.route': `${fn.method} ${fn.path}` }),
+      // OpenFaaS's cron-connector invokes functions that carry these two.
+      ...(fn.schedule ? { topic: 'cron-function', schedule: fn.schedule } : {}),
       'com.openfaas.health.http.path': '/_/health',
       'com.openfaas.ready.http.path': '/_/ready',
       'secureconnect.summary': fn.summary,
@@ -136,6 +160,11 @@ function functionEntry(fn: AnyFunction) {
       read_timeout: timeout,
       write_timeout: timeout,
       exec_timeout: timeout,
+      ...Object.fromEntries(
+        requiredDependencies([fn]).flatMap((dependency) =>
+          Object.entries(ENVIRONMENT_BY_DEPENDENCY[dependency] ?? {}),
+        ),
+      ),
       ...Object.fromEntries(
         secrets.map(({ secret, variable }) => [`${variable}_FILE`, `${SECRETS_DIR}/${secret}`]),
       ),

@@ -1,8 +1,10 @@
 import { AuthApi } from './api/auth';
 import { ConversationsApi } from './api/conversations';
+import { FilesApi } from './api/files';
 import { KeysApi } from './api/keys';
 import { MembersApi } from './api/members';
 import { MessagesApi } from './api/messages';
+import { PollsApi } from './api/polls';
 import { PresenceApi } from './api/presence';
 import { ReactionsApi } from './api/reactions';
 import { UsersApi } from './api/users';
@@ -48,6 +50,8 @@ export class SecureConnectClient {
   readonly messages: MessagesApi;
   readonly reactions: ReactionsApi;
   readonly presence: PresenceApi;
+  readonly polls: PollsApi;
+  readonly files: FilesApi;
   private readonly http: HttpTransport;
 
   constructor(options: SecureConnectClientOptions) {
@@ -67,6 +71,8 @@ export class SecureConnectClient {
     this.messages = new MessagesApi(this.http);
     this.reactions = new ReactionsApi(this.http);
     this.presence = new PresenceApi(this.http);
+    this.polls = new PollsApi(this.http);
+    this.files = new FilesApi(this.http);
   }
 
   /** The session's current tokens, if logged in. */

@@ -88,6 +88,16 @@ export class HttpTransport {
     this.setTokens(null);
   }
 
+  /**
+   * A request to a URL the API handed out (a presigned upload or download), sent with this
+   * client's fetch but without its credentials: the URL carries its own authorization.
+   */
+  async transfer(url: string, init: RequestInit): Promise<Response> {
+    const response = await this.options.fetch(url, init);
+    if (!response.ok) throw await SecureConnectError.fromResponse(response);
+    return response;
+  }
+
   private async rotate(): Promise<TokenPair> {
     const refreshToken = this.requireTokens().refreshToken;
     try {

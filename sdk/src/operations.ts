@@ -92,6 +92,16 @@ export const OPERATIONS = {
     authenticated: true,
   },
   'presence-get': { method: 'GET', path: '/v1/presence', authenticated: true },
+  'polls-create': { method: 'POST', path: '/v1/conversations/:conversationId/polls', authenticated: true },
+  'polls-get': { method: 'GET', path: '/v1/polls/:pollId', authenticated: true },
+  'polls-vote': { method: 'PUT', path: '/v1/polls/:pollId/vote', authenticated: true },
+  'polls-retract': { method: 'DELETE', path: '/v1/polls/:pollId/vote', authenticated: true },
+  'polls-close': { method: 'POST', path: '/v1/polls/:pollId/close', authenticated: true },
+  'files-presign-upload': { method: 'POST', path: '/v1/files', authenticated: true },
+  'files-complete-upload': { method: 'POST', path: '/v1/files/:fileId/complete', authenticated: true },
+  'files-list': { method: 'GET', path: '/v1/files', authenticated: true },
+  'files-download': { method: 'GET', path: '/v1/files/:fileId/download', authenticated: true },
+  'files-delete': { method: 'DELETE', path: '/v1/files/:fileId', authenticated: true },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

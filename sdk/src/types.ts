@@ -35,10 +35,23 @@ import type {
   UpdateConversationSchema,
   UpdateMemberSchema,
 } from '@secureconnect/shared/conversations/api-schemas';
+import type {
+  DownloadSchema,
+  FileListSchema,
+  FileSchema,
+  PresignUploadSchema,
+  UploadTicketSchema,
+} from '@secureconnect/shared/drive/api-schemas';
 import type { PageQuerySchema } from '@secureconnect/shared/http/pagination';
 import type { KeyBundleSchema, KeyUploadSchema } from '@secureconnect/shared/keys/api-schemas';
 import type { DurableEventType } from '@secureconnect/shared/messaging/events';
 import type { eventData } from '@secureconnect/shared/messaging/store-support';
+import type {
+  CreatePollSchema,
+  PollOptionResultSchema,
+  PollSchema,
+  PollSnapshotSchema,
+} from '@secureconnect/shared/polls/api-schemas';
 import type { PresenceStatus } from '@secureconnect/shared/realtime/presence-store';
 import type * as v from 'valibot';
 
@@ -88,6 +101,23 @@ export type EditMessageInput = In<typeof EditMessageSchema>;
 /** One entry of a conversation's event log, as `conversations.events` returns it. */
 export type LoggedEvent = Out<typeof EventSchema>;
 
+// Polls
+export type Poll = Out<typeof PollSchema>;
+/** A poll as every member sees it, without anyone's own choices: what `poll.updated` carries. */
+export type PollSnapshot = Out<typeof PollSnapshotSchema>;
+export type PollOptionResult = Out<typeof PollOptionResultSchema>;
+/** `clientMessageId` may be left out: the SDK generates one, so a retried create stays one poll. */
+export type CreatePollInput = Omit<In<typeof CreatePollSchema>, 'clientMessageId'> & {
+  clientMessageId?: string;
+};
+
+// Drive
+export type DriveFile = Out<typeof FileSchema>;
+export type FileList = Out<typeof FileListSchema>;
+export type FileDownload = Out<typeof DownloadSchema>;
+export type UploadTicket = Out<typeof UploadTicketSchema>;
+export type PresignUploadInput = In<typeof PresignUploadSchema>;
+
 // Query options
 export type PageQuery = QueryOf<typeof PageQuerySchema>;
 export type EventsQuery = QueryOf<typeof EventsQuerySchema>;
@@ -114,6 +144,7 @@ export interface EventPayloads {
   'reaction.added': ReturnType<(typeof eventData)['reaction']>;
   'reaction.removed': ReturnType<(typeof eventData)['reaction']>;
   read: { userId: string; seq: number };
+  'poll.updated': { poll: PollSnapshot };
 }
 
 /**

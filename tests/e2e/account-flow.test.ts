@@ -111,6 +111,7 @@ describe('dev server extras', () => {
     const ready = await server.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(Object.keys(ready.body.checks).sort()).toEqual([
+      'blobs',
       'events',
       'kv',
       'mail',

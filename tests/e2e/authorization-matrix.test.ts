@@ -3,6 +3,8 @@ import { loadFunctions } from '../../scripts/lib/function-catalog';
 import type { AnyFunction } from '../../shared/src/http/define-function';
 import { registerAccount } from '../../shared/src/testing/accounts';
 import { createGroup, sendMessage } from '../support/conversations';
+import { presign, uploadFile } from '../support/drive';
+import { createPoll, vote } from '../support/polls';
 import { useServer } from '../support/use-server';
 
 const server = useServer();
@@ -16,6 +18,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'conversations-mark-read': { seq: 1 },
   'messages-send': { clientMessageId: 'intruder-1', body: 'let me in' },
   'messages-edit': { body: 'edited by an intruder' },
+  'polls-create': { question: 'Intruder?', options: ['yes', 'no'] },
 };
 const VALID_QUERIES: Record<string, string> = { 'messages-search': '?q=secret' };
 
@@ -46,6 +49,7 @@ describe('a non-member', () => {
         'messages-delete',
         'reactions-add',
         'reactions-remove',
+        'polls-create',
       ]),
     );
   });
@@ -99,5 +103,74 @@ describe('a non-member', () => {
     expect(missing.status).toBe(404);
     const strip = ({ instance: _, ...rest }: Record<string, unknown>) => rest;
     expect(strip(real.body)).toEqual(strip(missing.body));
+  });
+});
+
+const pollScoped = functions.filter((fn) => fn.path.includes(':pollId'));
+
+describe("a non-member of the poll's conversation", () => {
+  it('covers every poll operation', () => {
+    expect(pollScoped.map((fn) => fn.name).sort()).toEqual([
+      'polls-close',
+      'polls-get',
+      'polls-retract',
+      'polls-vote',
+    ]);
+  });
+
+  it('gets 404 from every poll endpoint, learns nothing and changes nothing', async () => {
+    const [owner, member, outsider] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
+    const group = await createGroup(server(), owner, [member]);
+    const poll = await createPoll(server(), member, group.id, { question: 'The secret vote' });
+    await vote(server(), member, poll.id, [poll.options[0]?.id as string]);
+    const before = await server().request('GET', `/v1/polls/${poll.id}`, { token: owner.accessToken });
+    for (const fn of pollScoped) {
+      const response = await server().request(fn.method, pathFor(fn, { pollId: poll.id }), {
+        token: outsider.accessToken,
+        body: fn.name === 'polls-vote' ? { optionIds: [poll.options[1]?.id] } : undefined,
+      });
+      expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
+      expect(JSON.stringify(response.body)).not.toContain('secret vote');
+    }
+    const after = await server().request('GET', `/v1/polls/${poll.id}`, { token: owner.accessToken });
+    expect(after.body).toEqual(before.body);
+  });
+});
+
+const fileScoped = functions.filter((fn) => fn.path.includes(':fileId'));
+
+describe('a user the file was never shared with', () => {
+  it('covers every file operation', () => {
+    expect(fileScoped.map((fn) => fn.name).sort()).toEqual([
+      'files-complete-upload',
+      'files-delete',
+      'files-download',
+    ]);
+  });
+
+  it('gets 404 from every file endpoint, for completed and pending files, and changes nothing', async () => {
+    const [owner, outsider] = [await registerAccount(server()), await registerAccount(server())];
+    const ready = await uploadFile(server(), owner, { name: 'secret-plan.txt', content: 'the secret plan' });
+    const pending = await presign(server(), owner, {
+      name: 'secret-draft.txt',
+      size: 3,
+      contentType: 'text/plain',
+    });
+    const before = await server().request('GET', '/v1/files', { token: owner.accessToken });
+    for (const fileId of [ready.id, pending.fileId]) {
+      for (const fn of fileScoped) {
+        const response = await server().request(fn.method, pathFor(fn, { fileId }), {
+          token: outsider.accessToken,
+        });
+        expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
+        expect(JSON.stringify(response.body)).not.toContain('secret');
+      }
+    }
+    const after = await server().request('GET', '/v1/files', { token: owner.accessToken });
+    expect(after.body).toEqual(before.body);
   });
 });

@@ -6,6 +6,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwor
 import type { Config } from '../config/env';
 import type { DB, EmailTokenPurpose, UserRow } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
+import { forgetUserFiles } from '../drive/blob-deletions';
 import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../errors/problem';
 import type { Mailer } from '../mail/mailer';
 import {
@@ -30,6 +31,12 @@ export interface AccountServiceDeps {
   metrics: Metrics;
   logger: Logger;
   config: Pick<Config, 'PUBLIC_BASE_URL' | 'LOCKOUT_THRESHOLD' | 'LOCKOUT_SECONDS'>;
+  /**
+   * Deletes the stored objects of an erased account (queued by the erasing transaction too).
+   * Called only when an account is erased, so the other account functions never open the blob
+   * store.
+   */
+  eraseObjects: (userId: string) => Promise<void>;
 }
 
 /** Where a request came from, for limits and the audit trail. */
@@ -367,6 +374,7 @@ export class AccountService {
     const user = await this.requirePassword(claims.userId, password);
     await withTransaction(this.deps.db, async (trx) => {
       await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).execute();
+      await forgetUserFiles(trx, user.id);
       await trx
         .deleteFrom('user_blocks')
         .where((eb) => eb.or([eb('blocker_id', '=', user.id), eb('blocked_id', '=', user.id)]))
@@ -386,6 +394,10 @@ export class AccountService {
         .execute();
     });
     await this.deps.sessions.revokeAll(user.id, 'account-deleted');
+    // Best effort: whatever the store does not delete now, the sweep deletes from the queue.
+    await this.deps
+      .eraseObjects(user.id)
+      .catch((error) => this.deps.logger.warn({ err: error }, 'erased objects are left for the sweep'));
     await this.deps.audit.record(
       {
         event: 'user.deleted',

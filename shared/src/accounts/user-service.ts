@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import type { DB } from '../db/schema';
-import { badRequest, notFound, ProblemError, unauthorized } from '../errors/problem';
+import type { FileReferences } from '../drive/file-references';
+import { badRequest, notFound, unauthorized } from '../errors/problem';
 import type { RequestMeta } from './account-service';
 import type { BlockedUser, PublicUser, User } from './api-schemas';
 import { noBlockBetween } from './blocks';
@@ -13,6 +14,7 @@ export interface UserServiceDeps {
   db: Kysely<DB>;
   sessions: SessionService;
   audit: AuditLog;
+  files: Pick<FileReferences, 'requireAvatar'>;
 }
 
 /** Profiles, lookup and blocking (SPEC §5 users-*). */
@@ -35,10 +37,7 @@ export class UserService {
     changes: { displayName?: string; avatarFileId?: string | null },
   ): Promise<User> {
     if (changes.avatarFileId) {
-      // Avatars must be files the user owns; until the drive exists no file can qualify.
-      throw new ProblemError(422, 'file-not-found', 'No file of yours has that id.', {
-        errors: [{ field: 'body.avatarFileId', message: 'is not a file you own' }],
-      });
+      await this.deps.files.requireAvatar(userId, changes.avatarFileId, 'body.avatarFileId');
     }
     const row = await this.deps.db
       .updateTable('users')

@@ -156,9 +156,9 @@ export const EnvSchema = v.object({
     ),
     '*/*',
   ),
-  DRIVE_UPLOAD_URL_TTL_SECONDS: integer(300, 10, 7 * 24 * 3600),
-  DRIVE_DOWNLOAD_URL_TTL_SECONDS: integer(120, 10, 7 * 24 * 3600),
-  DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS: integer(3600, 60, 7 * 24 * 3600),
+  DRIVE_UPLOAD_URL_TTL_SECONDS: integer(300, 1, 7 * 24 * 3600),
+  DRIVE_DOWNLOAD_URL_TTL_SECONDS: integer(120, 1, 7 * 24 * 3600),
+  DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS: integer(3600, 1, 7 * 24 * 3600),
 
   GROUP_MAX_MEMBERS: integer(1024, 2, 100_000),
   MESSAGE_MAX_BYTES: integer(16 * 1024, 256, 1024 * 1024),
@@ -197,6 +197,13 @@ const ConfigSchema = v.pipe(
       'is required when S3_ENDPOINT is set (it selects the S3 blob store)',
     ),
     ['S3_BUCKET'],
+  ),
+  v.forward(
+    v.check(
+      (env) => (env.S3_ACCESS_KEY_ID === undefined) === (env.S3_SECRET_ACCESS_KEY === undefined),
+      'must be set together with S3_ACCESS_KEY_ID (or both left unset for the default credential chain)',
+    ),
+    ['S3_SECRET_ACCESS_KEY'],
   ),
 );
 

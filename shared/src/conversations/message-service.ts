@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/env';
 import type { DB } from '../db/schema';
+import type { FileReferences } from '../drive/file-references';
 import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
+import type { PollService } from '../polls/poll-service';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { isAdmin, requireMembership, requireUnblockedMembership } from './access';
 import type { Message, SendMessage } from './api-schemas';
@@ -14,6 +16,10 @@ export interface MessageServiceDeps {
   messages: MessageStore;
   events: ConversationEvents;
   limiter: RateLimiter;
+  /** Attachments: the sender's own completed files, shared with the members while the message stands. */
+  files: Pick<FileReferences, 'requireAttachable' | 'share' | 'unshare'>;
+  /** A poll goes with the message that posted it. */
+  polls: Pick<PollService, 'messageDeleted'>;
   config: Pick<Config, 'MESSAGE_MAX_BYTES'>;
 }
 
@@ -33,12 +39,7 @@ export class MessageService {
     const { db, messages, limiter } = this.deps;
     const membership = await requireUnblockedMembership(db, conversationId, callerId);
     this.assertBodySize(input.body, 'body.body');
-    if (input.attachmentFileIds.length > 0) {
-      // Attachments must be files the sender owns; until the drive exists none can qualify.
-      throw new ProblemError(422, 'file-not-found', 'No file of yours has that id.', {
-        errors: [{ field: 'body.attachmentFileIds', message: 'are not files you own' }],
-      });
-    }
+    await this.deps.files.requireAttachable(callerId, input.attachmentFileIds, 'body.attachmentFileIds');
     if (input.replyToId) {
       const original = await messages.getMessage(conversationId, input.replyToId);
       if (!original) {
@@ -60,7 +61,10 @@ export class MessageService {
       body: input.body,
       replyToId: input.replyToId ?? null,
       attachmentFileIds: input.attachmentFileIds,
+      pollId: null,
     });
+    // Before anyone hears of the message (and again on a retry, in case the first try failed here).
+    await this.deps.files.share(conversationId, appended.message.id, appended.message.attachmentFileIds);
     if (appended.created) {
       await this.deps.events.messageSent(appended.event, {
         record: appended.message,
@@ -110,6 +114,7 @@ export class MessageService {
     const current = await this.requireMessage(conversationId, messageId);
     if (current.senderId !== callerId) throw forbidden('Only the author may edit a message.');
     if (current.deletedAt) throw conflict('message-deleted', 'A deleted message cannot be edited.');
+    if (current.pollId) throw conflict('poll-message', 'A poll cannot be edited; close it or delete it.');
     const change = await this.deps.messages.editMessage({
       conversationId,
       messageId,
@@ -128,6 +133,8 @@ export class MessageService {
     const mayModerate = membership.conversation.type === 'group' && isAdmin(membership.member);
     if (current.senderId !== callerId && !mayModerate)
       throw forbidden('Only the author or a group admin may delete a message.');
+    if (current.pollId) await this.deps.polls.messageDeleted(conversationId, current.pollId);
+    await this.deps.files.unshare(conversationId, messageId);
     const change = await this.deps.messages.deleteMessage({ conversationId, messageId, actorId: callerId });
     if (change) await this.deps.events.published(change.event);
   }

@@ -173,6 +173,7 @@ export interface PollsTable {
   closes_at: Timestamp | null;
   closed_at: Timestamp | null;
   closed_by: string | null;
+  deleted_at: Timestamp | null;
   version: BigIntColumn;
   published_version: BigIntColumn;
   publishing_until: Timestamp | null;
@@ -224,6 +225,7 @@ export interface FileSharesTable {
 export interface BlobDeletionsTable {
   object_key: string;
   requested_at: CreatedAt;
+  due_at: Timestamp;
   attempts: ColumnType<number, number | undefined, number>;
 }
 

@@ -91,3 +91,22 @@ export function withTransaction<T>(
     options,
   );
 }
+
+/**
+ * Runs `work` in a READ COMMITTED transaction, retried like {@link withTransaction}. For work that
+ * first locks the row every writer of the same thing locks (`SELECT … FOR UPDATE`, or a guarded
+ * `UPDATE`) and reads only after it: the lock serializes those writers, and each reads the latest
+ * committed state. At SERIALIZABLE, PostgreSQL would abort every writer that waited for the lock
+ * (40001) once the holder commits; CockroachDB runs it at SERIALIZABLE unless READ COMMITTED is
+ * enabled there, and the retry covers what it aborts.
+ */
+export function withReadCommitted<T>(
+  db: Kysely<DB>,
+  work: (trx: Transaction<DB>) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  return retryOnSerializationFailure(
+    () => db.transaction().setIsolationLevel('read committed').execute(work),
+    options,
+  );
+}

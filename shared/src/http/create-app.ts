@@ -16,6 +16,13 @@ import { validateRequest } from './validation';
 export interface AppOptions {
   platform: Platform;
   functions: AnyFunction[];
+  /**
+   * Routes whose bodies may be far larger than BODY_LIMIT_BYTES and slower than
+   * REQUEST_TIMEOUT_MS (the embedded blob store's signed uploads and downloads): mounted after the
+   * request id, logging, security headers and CORS, before the body-size limit and the timeout.
+   * They must bound their bodies themselves.
+   */
+  streamingRoutes?: Hono<AppEnv>[];
 }
 
 function bearerToken(header: string | undefined): string {
@@ -24,10 +31,11 @@ function bearerToken(header: string | undefined): string {
   return match[1];
 }
 
-/** A regular expression for a manifest path, used only to answer 405 for a known path. */
-function pathPattern(path: string): RegExp {
-  const source = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
-  return new RegExp(`^(?:/function/[^/]+)?${source}/?$`);
+/** A regular expression for a function's paths, used only to answer 405 for a known path. */
+function pathPattern(fn: AnyFunction): RegExp {
+  const source = fn.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
+  const prefix = fn.internal ? `/function/${fn.name}` : '(?:/function/[^/]+)?';
+  return new RegExp(`^${prefix}${source.replace(/^\/$/, '')}/?$`);
 }
 
 function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): void {
@@ -39,7 +47,7 @@ function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): 
     let auth: Awaited<ReturnType<Platform['authenticate']>> | undefined;
     if (fn.auth !== 'public') {
       auth = await platform.authenticate(bearerToken(c.req.header('authorization')));
-      c.set('userId', auth.userId);
+      if (fn.recordCaller !== false) c.set('userId', auth.userId);
       if (fn.auth === 'admin' && auth.role !== 'admin')
         throw forbidden('This operation needs the admin role.');
     }
@@ -56,7 +64,7 @@ function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): 
     if (status === 204 || body === undefined) return c.body(null, status);
     return c.json(body as object, status);
   });
-  app.route('/', route);
+  if (!fn.internal) app.route('/', route);
   app.route(`/function/${fn.name}`, route);
 }
 
@@ -70,7 +78,7 @@ function mountFunction(app: Hono<AppEnv>, fn: AnyFunction, platform: Platform): 
  * const app = createApp({ platform, functions: [authLogin] });
  * const res = await app.request('/v1/auth/login', { method: 'POST', body: '{}' });
  */
-export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
+export function createApp({ platform, functions, streamingRoutes = [] }: AppOptions): Hono<AppEnv> {
   const { config, logger, metrics } = platform;
   const app = new Hono<AppEnv>();
 
@@ -93,6 +101,8 @@ export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
       }),
     );
   }
+  // Hono runs handlers in the order they were added: these answer before the two below exist.
+  for (const routes of streamingRoutes) app.route('/', routes);
   app.use(
     bodySizeLimit(config.BODY_LIMIT_BYTES, () => {
       throw new ProblemError(
@@ -119,7 +129,7 @@ export function createApp({ platform, functions }: AppOptions): Hono<AppEnv> {
 
   for (const fn of functions) mountFunction(app, fn, platform);
 
-  const patterns = functions.map((fn) => ({ method: fn.method, pattern: pathPattern(fn.path) }));
+  const patterns = functions.map((fn) => ({ method: fn.method, pattern: pathPattern(fn) }));
   app.notFound((c) => {
     const allowed = patterns.filter(({ pattern }) => pattern.test(c.req.path)).map(({ method }) => method);
     const problem =

@@ -24,6 +24,18 @@ export interface FunctionManifest {
   tags: string[];
   /** Stores and secrets the function touches; drives start-up, /readyz and stack.yml secrets. */
   uses: Dependency[];
+  /**
+   * Not part of the public API: the router does not route it, the OpenAPI document and the SDK
+   * leave it out, and it is served only at its OpenFaaS address, `/function/<name>` + `path`.
+   */
+  internal?: true;
+  /** Runs an internal function on a timer: a cron expression for OpenFaaS's cron-connector. */
+  schedule?: string;
+  /**
+   * False keeps the caller's user id out of the request log, for operations whose caller must
+   * stay unknown even to operators (votes, which anonymous polls never reveal).
+   */
+  recordCaller?: false;
 }
 
 /** Who is calling and from where; built once per request by the app factory. */
@@ -97,6 +109,20 @@ export function requiredDependencies(functions: AnyFunction[]): Dependency[] {
 
 /** The serializable part of a definition. */
 export function manifestOf(fn: AnyFunction): FunctionManifest {
-  const { name, method, path, auth, summary, description, tags, uses } = fn;
-  return { name, method, path, auth, summary, ...(description ? { description } : {}), tags, uses };
+  const { name, method, path, auth, summary, description, tags, uses, internal, schedule } = fn;
+  return {
+    name,
+    method,
+    path,
+    auth,
+    summary,
+    ...(description ? { description } : {}),
+    tags,
+    uses,
+    ...(internal ? { internal } : {}),
+    ...(schedule ? { schedule } : {}),
+  };
 }
+
+/** The functions clients may call: everything but the internal ones. */
+export const publicFunctions = (functions: AnyFunction[]) => functions.filter((fn) => !fn.internal);

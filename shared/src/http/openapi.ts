@@ -1,6 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type * as v from 'valibot';
-import type { AnyFunction } from './define-function';
+import { type AnyFunction, publicFunctions } from './define-function';
 import type { AnySchema } from './validation';
 
 type JsonSchema = Record<string, unknown>;
@@ -98,7 +98,7 @@ export function buildOpenApiDocument(
   info: { version: string; serverUrl?: string },
 ) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const fn of [...functions].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const fn of publicFunctions(functions).sort((a, b) => a.path.localeCompare(b.path))) {
     const openApiPath = fn.path.replace(/:(\w+)/g, '{$1}');
     paths[openApiPath] ??= {};
     paths[openApiPath][fn.method.toLowerCase()] = operation(fn);

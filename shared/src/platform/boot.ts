@@ -5,9 +5,9 @@ import type { AppEnv } from '../http/app-env';
 import { createApp } from '../http/create-app';
 import { type AnyFunction, requiredDependencies } from '../http/define-function';
 import { exitOnSignals, listen, type RunningServer } from '../http/serve';
-import { createLogger } from '../observability/logger';
+import { createLogger, type LoggerOptions } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
-import { Platform } from './platform';
+import { type Dependency, Platform } from './platform';
 
 export interface BootOptions {
   /** Names the process in logs and metrics: a function name, or `dev-server`. */
@@ -16,6 +16,8 @@ export interface BootOptions {
   env?: NodeJS.ProcessEnv;
   /** Adds routes beside the functions (the dev server's /openapi.json and /docs). */
   extend?: (app: Hono<AppEnv>, platform: Platform) => void;
+  /** Where log lines go instead of stdout (tests that read them). */
+  logDestination?: LoggerOptions['destination'];
   /** Install SIGTERM/SIGINT handling; off for tests that stop the server themselves. */
   handleSignals?: boolean;
   /**
@@ -52,7 +54,11 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
     if (error instanceof ConfigError) exitWithConfigError(options.service, error);
     throw error;
   }
-  const logger = createLogger({ level: config.LOG_LEVEL, service: options.service });
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    service: options.service,
+    destination: options.logDestination,
+  });
   const metrics = new Metrics({ service: options.service });
   const platform = new Platform(config, logger, metrics);
   const dependencies = requiredDependencies(options.functions);
@@ -66,12 +72,18 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
     );
   }
 
-  const app = createApp({ platform, functions: options.functions });
+  const streamingRoutes = await streamingRoutesFor(platform, dependencies);
+  const app = createApp({ platform, functions: options.functions, streamingRoutes });
   options.extend?.(app, platform);
   const websockets = await options.websockets?.(app, platform);
   const running = await listen(app, platform, {
     port: config.PORT,
     host: config.HOST,
+    // Node's own deadline for receiving a whole request would cut a large upload short; an upload
+    // may take as long as the drive waits for it to complete.
+    ...(streamingRoutes.length > 0
+      ? { requestTimeoutMs: config.DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS * 1000 }
+      : {}),
     ...(websockets
       ? { websocket: { server: websockets.server }, beforeClose: () => websockets.close() }
       : {}),
@@ -84,11 +96,22 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
       sql: config.DATABASE_URL ? 'postgres' : 'pglite (embedded)',
       kv: config.REDIS_URL ? 'redis' : 'in-process (embedded)',
       mail: config.SMTP_URL ? 'smtp' : 'log (embedded)',
+      blobs: config.S3_BUCKET ? 's3' : 'local (embedded)',
       rateLimits: config.RATE_LIMITS ? 'on' : 'OFF',
     },
     `listening on http://${config.HOST}:${running.port}`,
   );
   return { ...running, platform, app };
+}
+
+/**
+ * The embedded blob store's signed-URL routes, when a served function uses the drive and no S3
+ * is configured: its URLs point back at this server.
+ */
+async function streamingRoutesFor(platform: Platform, dependencies: Dependency[]): Promise<Hono<AppEnv>[]> {
+  if (!dependencies.includes('blobs') || platform.config.S3_BUCKET !== undefined) return [];
+  const { localBlobRoutes } = await import('../blobs/local-blob-routes');
+  return [localBlobRoutes(() => platform.blobStore())];
 }
 
 function exitWithConfigError(service: string, error: ConfigError): never {

@@ -4,6 +4,7 @@ import type { RevocationFeed } from '../accounts/session-verdicts';
 import type { UserService } from '../accounts/user-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
+import type { BlobStore } from '../blobs/blob-store';
 import type { Config } from '../config/env';
 import type { ConversationEvents } from '../conversations/conversation-events';
 import type { ConversationService } from '../conversations/conversation-service';
@@ -12,21 +13,33 @@ import type { MembershipDirectory } from '../conversations/membership';
 import type { MessageService } from '../conversations/message-service';
 import type { PresenceService } from '../conversations/presence-service';
 import type { Database } from '../db/database';
+import type { DriveService } from '../drive/drive-service';
+import type { FileReferences } from '../drive/file-references';
 import type { KeyDirectory } from '../keys/key-directory';
 import type { KeyValueStore } from '../kv/key-value-store';
 import type { Mailer } from '../mail/mailer';
 import type { MessageStore } from '../messaging/message-store';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { PollService } from '../polls/poll-service';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { EventBus } from '../realtime/event-bus';
 import type { PresenceStore } from '../realtime/presence-store';
 
 /**
  * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
- * issue tokens get it); `verify-key` the public key every authenticated function needs.
+ * issue tokens get it); `verify-key` the public key every authenticated function needs; `blobs`
+ * the drive's object storage.
  */
-export type Dependency = 'sql' | 'kv' | 'mail' | 'signing-key' | 'verify-key' | 'messages' | 'events';
+export type Dependency =
+  | 'sql'
+  | 'kv'
+  | 'mail'
+  | 'signing-key'
+  | 'verify-key'
+  | 'messages'
+  | 'events'
+  | 'blobs';
 
 export type CheckStatus = 'ok' | 'degraded' | 'down';
 
@@ -108,6 +121,18 @@ export class Platform {
           logger: this.logger,
           metrics: this.metrics,
         });
+      },
+      (store) => store.close(),
+    );
+  }
+
+  /** The drive's objects: S3 (behind retries and a circuit breaker) when S3_BUCKET is set, else DATA_DIR. */
+  blobStore(): Promise<BlobStore> {
+    return this.once(
+      'blobs',
+      async () => {
+        const { openBlobStore } = await import('../blobs/open-blob-store');
+        return openBlobStore({ config: this.config, logger: this.logger, metrics: this.metrics });
       },
       (store) => store.close(),
     );
@@ -313,19 +338,21 @@ export class Platform {
         metrics: this.metrics,
         logger: this.logger,
         config: this.config,
+        eraseObjects: async (userId) => (await this.drive()).eraseObjectsOf(userId),
       });
     });
   }
 
   users(): Promise<UserService> {
     return this.once('users', async () => {
-      const [{ UserService }, database, sessions, audit] = await Promise.all([
+      const [{ UserService }, database, sessions, audit, files] = await Promise.all([
         import('../accounts/user-service'),
         this.database(),
         this.sessions(),
         this.auditLog(),
+        this.fileReferences(),
       ]);
-      return new UserService({ db: database.db, sessions, audit });
+      return new UserService({ db: database.db, sessions, audit, files });
     });
   }
 
@@ -367,14 +394,24 @@ export class Platform {
 
   messages(): Promise<MessageService> {
     return this.once('message-service', async () => {
-      const [{ MessageService }, database, messages, events, limiter] = await Promise.all([
+      const [{ MessageService }, database, messages, events, limiter, polls, files] = await Promise.all([
         import('../conversations/message-service'),
         this.database(),
         this.messageStore(),
         this.conversationEvents(),
         this.rateLimiter(),
+        this.polls(),
+        this.fileReferences(),
       ]);
-      return new MessageService({ db: database.db, messages, events, limiter, config: this.config });
+      return new MessageService({
+        db: database.db,
+        messages,
+        events,
+        limiter,
+        polls,
+        files,
+        config: this.config,
+      });
     });
   }
 
@@ -386,6 +423,56 @@ export class Platform {
         this.rateLimiter(),
       ]);
       return new KeyDirectory(database.db, limiter);
+    });
+  }
+
+  /** Attachments and avatars: SQL only, so message and profile functions never load the blob store. */
+  fileReferences(): Promise<FileReferences> {
+    return this.once('file-references', async () => {
+      const [{ FileReferences }, database] = await Promise.all([
+        import('../drive/file-references'),
+        this.database(),
+      ]);
+      return new FileReferences(database.db);
+    });
+  }
+
+  drive(): Promise<DriveService> {
+    return this.once('drive', async () => {
+      const [{ DriveService }, database, blobs, limiter] = await Promise.all([
+        import('../drive/drive-service'),
+        this.database(),
+        this.blobStore(),
+        this.rateLimiter(),
+      ]);
+      return new DriveService({
+        db: database.db,
+        blobs,
+        limiter,
+        metrics: this.metrics,
+        logger: this.logger,
+        config: this.config,
+      });
+    });
+  }
+
+  polls(): Promise<PollService> {
+    return this.once('polls', async () => {
+      const [{ PollService }, database, messages, events, limiter] = await Promise.all([
+        import('../polls/poll-service'),
+        this.database(),
+        this.messageStore(),
+        this.conversationEvents(),
+        this.rateLimiter(),
+      ]);
+      return new PollService({
+        db: database.db,
+        messages,
+        events,
+        limiter,
+        metrics: this.metrics,
+        logger: this.logger,
+      });
     });
   }
 
@@ -413,6 +500,7 @@ export class Platform {
       'verify-key': () => this.accessTokens(),
       messages: () => this.messageStore(),
       events: () => this.eventBus(),
+      blobs: () => this.blobStore(),
     };
     await Promise.all(dependencies.map((dependency) => opening[dependency]()));
   }
@@ -430,6 +518,8 @@ export class Platform {
       'signing-key': 'JWT_PRIVATE_KEY',
       'verify-key': 'JWT_PUBLIC_KEY',
       messages: undefined,
+      // A directory per container would lose files whenever the container goes.
+      blobs: 'S3_BUCKET',
     };
     for (const dependency of dependencies) {
       const variable = required[dependency];
@@ -487,6 +577,20 @@ export class Platform {
               detail: 'Redis unreachable; events reach this process only, gateways poll the log',
             }
           : { status: 'ok' };
+      },
+      // Never `down` once built: chat goes on without S3 (SPEC §8), only the drive answers 503.
+      blobs: async () => {
+        const store = await this.blobStore();
+        const kind = store.kind === 's3' ? 's3' : 'local (embedded)';
+        if (store.degraded)
+          return { status: 'degraded', detail: `${kind}: unreachable, circuit open; drive calls answer 503` };
+        try {
+          await store.ping();
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          return { status: 'degraded', detail: `${kind}: ${reason}` };
+        }
+        return { status: 'ok', detail: kind };
       },
     };
     const entries = await Promise.all(

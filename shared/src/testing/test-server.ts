@@ -27,6 +27,8 @@ export interface TestServer {
   url: string;
   server: BootedServer;
   smtp: SmtpCapture;
+  /** The server's log lines, parsed, when started with `captureLogs`. */
+  logs: Record<string, unknown>[];
   /** Which SQL and KV backends this server runs on, for test names and logs. */
   backends: { sql: 'postgres' | 'pglite'; kv: 'redis' | 'memory' };
   // biome-ignore lint/suspicious/noExplicitAny: see TestResponse
@@ -40,6 +42,8 @@ export interface TestServerOptions {
   boot?: (env: Record<string, string>) => Promise<BootedServer>;
   /** Overrides on top of the test environment (e.g. a short LOCKOUT_SECONDS). */
   env?: Record<string, string>;
+  /** Keep the server's log lines (at LOG_LEVEL debug unless `env` says otherwise) in `logs`. */
+  captureLogs?: boolean;
 }
 
 /**
@@ -51,6 +55,7 @@ export async function startTestServer({
   functions = [],
   boot,
   env = {},
+  captureLogs = false,
 }: TestServerOptions): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sc-test-'));
   const database = process.env.SC_TEST_DATABASE_URL ? await createTestDatabase() : undefined;
@@ -60,7 +65,7 @@ export async function startTestServer({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: captureLogs ? 'debug' : (process.env.TEST_LOG_LEVEL ?? 'silent'),
     DATA_DIR: dataDir,
     ...(database?.url ? { DATABASE_URL: database.url } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: testKeyPrefix() } : {}),
@@ -71,14 +76,25 @@ export async function startTestServer({
     RATE_LIMIT_PASSWORD_RESET: '1000/60',
     ...env,
   };
+  const logs: Record<string, unknown>[] = [];
+  const logDestination = captureLogs
+    ? { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }
+    : undefined;
   const server = boot
     ? await boot(serverEnv)
-    : await bootFunctions({ service: 'test', functions, handleSignals: false, env: serverEnv });
+    : await bootFunctions({
+        service: 'test',
+        functions,
+        handleSignals: false,
+        env: serverEnv,
+        logDestination,
+      });
   const url = `http://127.0.0.1:${server.port}`;
   return {
     url,
     server,
     smtp,
+    logs,
     backends: {
       sql: (env.DATABASE_URL ?? database?.url) ? 'postgres' : 'pglite',
       kv: (env.REDIS_URL ?? redisUrl) ? 'redis' : 'memory',

@@ -23,6 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('closes_at', 'timestamptz')
     .addColumn('closed_at', 'timestamptz')
     .addColumn('closed_by', 'uuid')
+    // Set when the message that posted it is deleted: the poll is gone for everyone.
+    .addColumn('deleted_at', 'timestamptz')
     // Bumped by every change of votes or state; the event log has carried the poll up to
     // published_version. A publisher holds the poll while publishing_until is in the future.
     .addColumn('version', 'bigint', (col) => col.notNull().defaultTo(0))
@@ -112,13 +114,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // Objects whose files are gone from SQL but may still be in the blob store: written in the
-  // transaction that removes the file, deleted from the store at once or by the sweep.
+  // transaction that removes the file, deleted from the store once due (at once, or by the sweep).
+  // An unfinished upload is due only when its upload can no longer land, so no object outlives it.
   await db.schema
     .createTable('blob_deletions')
     .addColumn('object_key', 'text', (col) => col.primaryKey())
     .addColumn('requested_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .addColumn('due_at', 'timestamptz', (col) => col.notNull())
     .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
     .execute();
+  await db.schema.createIndex('blob_deletions_due_idx').on('blob_deletions').column('due_at').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
