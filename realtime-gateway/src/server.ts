@@ -5,7 +5,7 @@ import { requestLogging } from '@secureconnect/shared/http/request-logging';
 import { exitOnSignals, listen } from '@secureconnect/shared/http/serve';
 import { createLogger } from '@secureconnect/shared/observability/logger';
 import { Metrics } from '@secureconnect/shared/observability/metrics';
-import type { BootedServer } from '@secureconnect/shared/platform/boot';
+import type { BootedServer } from '@secureconnect/shared/http/boot';
 import { type Dependency, Platform } from '@secureconnect/shared/platform/platform';
 import { Hono } from 'hono';
 import { createRealtimeGateway, REALTIME_PATH } from './gateway';

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { type BootedServer, bootFunctions } from '@secureconnect/shared/platform/boot';
+import { type BootedServer, bootFunctions } from '@secureconnect/shared/http/boot';
 import type { Platform } from '@secureconnect/shared/platform/platform';
 import type { TestAccount } from '@secureconnect/shared/testing/accounts';
 import { startTestServer, type TestServer } from '@secureconnect/shared/testing/test-server';

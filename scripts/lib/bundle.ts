@@ -196,7 +196,7 @@ function entrySource(name: string): string {
   return [
     `import fn from './handler.ts';`,
     `import { assertStoresInstalled } from ${JSON.stringify(join(ROOT, 'scripts/lib/function-entry.ts'))};`,
-    `import { bootFunctions } from '@secureconnect/shared/platform/boot';`,
+    `import { bootFunctions } from '@secureconnect/shared/http/boot';`,
     ``,
     `assertStoresInstalled(fn, ${JSON.stringify(name)});`,
     `await bootFunctions({ service: fn.name, functions: [fn] });`,

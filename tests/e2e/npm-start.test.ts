@@ -74,6 +74,34 @@ describe('npm start on the embedded defaults', () => {
     // Embedded mail goes to the log, where a developer finds the verification link.
     expect(output).toMatch(/verify-email\?token=/);
 
+    // The drive works with nothing installed: the server itself takes and serves the bytes.
+    const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+    const presigned = await fetch(`${base}/v1/files`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'hello.txt', size: 5, contentType: 'text/plain' }),
+    });
+    expect(presigned.status).toBe(201);
+    const ticket = (await presigned.json()) as { fileId: string; uploadUrl: string };
+    expect(ticket.uploadUrl.startsWith(`${base}/v1/blobs/`)).toBe(true);
+    const put = await fetch(ticket.uploadUrl, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(put.status).toBe(200);
+    const completed = await fetch(`${base}/v1/files/${ticket.fileId}/complete`, {
+      method: 'POST',
+      headers: auth,
+    });
+    expect(completed.status).toBe(200);
+    const link = (await (
+      await fetch(`${base}/v1/files/${ticket.fileId}/download`, { headers: auth })
+    ).json()) as {
+      url: string;
+    };
+    expect(await (await fetch(link.url)).text()).toBe('hello');
+
     process.kill(-(child.pid as number), 'SIGTERM');
     await exited;
     expect(output).toMatch(/shutdown complete/);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims } from '../auth/access-tokens';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/opaque-tokens';
@@ -6,7 +6,6 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwor
 import type { Config } from '../config/env';
 import type { DB, EmailTokenPurpose, UserRow } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
-import { forgetUserFiles } from '../drive/blob-deletions';
 import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../errors/problem';
 import type { Mailer } from '../mail/mailer';
 import {
@@ -32,11 +31,14 @@ export interface AccountServiceDeps {
   logger: Logger;
   config: Pick<Config, 'PUBLIC_BASE_URL' | 'LOCKOUT_THRESHOLD' | 'LOCKOUT_SECONDS'>;
   /**
-   * Deletes the stored objects of an erased account (queued by the erasing transaction too).
-   * Called only when an account is erased, so the other account functions never open the blob
-   * store.
+   * An erased account's drive: its files forgotten in the erasing transaction (their objects
+   * queued for deletion), then the objects deleted. Used only by erasure, so the other account
+   * functions never open the blob store.
    */
-  eraseObjects: (userId: string) => Promise<void>;
+  files: {
+    forget(trx: Transaction<DB>, userId: string): Promise<void>;
+    eraseObjects(userId: string): Promise<void>;
+  };
 }
 
 /** Where a request came from, for limits and the audit trail. */
@@ -374,7 +376,7 @@ export class AccountService {
     const user = await this.requirePassword(claims.userId, password);
     await withTransaction(this.deps.db, async (trx) => {
       await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).execute();
-      await forgetUserFiles(trx, user.id);
+      await this.deps.files.forget(trx, user.id);
       await trx
         .deleteFrom('user_blocks')
         .where((eb) => eb.or([eb('blocker_id', '=', user.id), eb('blocked_id', '=', user.id)]))
@@ -395,7 +397,7 @@ export class AccountService {
     });
     await this.deps.sessions.revokeAll(user.id, 'account-deleted');
     // Best effort: whatever the store does not delete now, the sweep deletes from the queue.
-    await this.deps
+    await this.deps.files
       .eraseObjects(user.id)
       .catch((error) => this.deps.logger.warn({ err: error }, 'erased objects are left for the sweep'));
     await this.deps.audit.record(

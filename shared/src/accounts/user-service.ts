@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import type { DB } from '../db/schema';
-import type { FileReferences } from '../drive/file-references';
 import { badRequest, notFound, unauthorized } from '../errors/problem';
 import type { RequestMeta } from './account-service';
 import type { BlockedUser, PublicUser, User } from './api-schemas';
@@ -14,7 +13,8 @@ export interface UserServiceDeps {
   db: Kysely<DB>;
   sessions: SessionService;
   audit: AuditLog;
-  files: Pick<FileReferences, 'requireAvatar'>;
+  /** The drive's check that a file may be this user's avatar (the drive sits above accounts). */
+  files: { requireAvatar(ownerId: string, fileId: string, field: string): Promise<void> };
 }
 
 /** Profiles, lookup and blocking (SPEC §5 users-*). */

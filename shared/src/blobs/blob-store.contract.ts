@@ -1,22 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defineFunction } from '../http/define-function';
 import { type BlobStore, objectKey, type SignedRequest, userPrefix } from './blob-store';
-
-/** A function that declares the drive's store, so `bootFunctions` opens it (and serves local URLs). */
-export const usesBlobs = defineFunction({
-  name: 'blobs-probe',
-  method: 'GET',
-  path: '/v1/blobs-probe',
-  auth: 'public',
-  summary: 'Declares the blob store (tests)',
-  tags: ['test'],
-  uses: ['blobs'],
-  request: {},
-  response: { status: 200, schema: v.object({ kind: v.string() }), description: 'The store kind' },
-  handle: async (_input, { platform }) => ({ kind: (await platform.blobStore()).kind }),
-});
 
 /** What a contract run needs: the store, and the server its root-relative URLs resolve against. */
 export interface BlobStoreUnderTest {

@@ -4,11 +4,27 @@ import { readdir, stat } from 'node:fs/promises';
 import { request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineFunction } from '../http/define-function';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { type BlobStore, objectKey } from './blob-store';
-import { describeBlobStoreContract, usesBlobs } from './blob-store.contract';
+import { describeBlobStoreContract } from './blob-store.contract';
 import { BLOB_URL_KEY_FILE, LocalBlobStore } from './local-blob-store';
+
+/** A function that declares the drive's store, so `bootFunctions` opens it (and serves local URLs). */
+const usesBlobs = defineFunction({
+  name: 'blobs-probe',
+  method: 'GET',
+  path: '/v1/blobs-probe',
+  auth: 'public',
+  summary: 'Declares the blob store (tests)',
+  tags: ['test'],
+  uses: ['blobs'],
+  request: {},
+  response: { status: 200, schema: v.object({ kind: v.string() }), description: 'The store kind' },
+  handle: async (_input, { platform }) => ({ kind: (await platform.blobStore()).kind }),
+});
 
 describeBlobStoreContract('local directory (served by the boot-mounted routes)', async () => {
   const server = await startTestServer({ functions: [usesBlobs] });

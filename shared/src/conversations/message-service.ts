@@ -4,7 +4,6 @@ import type { DB } from '../db/schema';
 import type { FileReferences } from '../drive/file-references';
 import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
-import type { PollService } from '../polls/poll-service';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { isAdmin, requireMembership, requireUnblockedMembership } from './access';
 import type { Message, SendMessage } from './api-schemas';
@@ -18,8 +17,8 @@ export interface MessageServiceDeps {
   limiter: RateLimiter;
   /** Attachments: the sender's own completed files, shared with the members while the message stands. */
   files: Pick<FileReferences, 'requireAttachable' | 'share' | 'unshare'>;
-  /** A poll goes with the message that posted it. */
-  polls: Pick<PollService, 'messageDeleted'>;
+  /** A poll goes with the message that posted it (the poll service, which sits above this one). */
+  polls: { messageDeleted(conversationId: string, pollId: string): Promise<void> };
   config: Pick<Config, 'MESSAGE_MAX_BYTES'>;
 }
 

@@ -1,6 +1,5 @@
 import * as v from 'valibot';
 import { UuidSchema } from '../accounts/api-schemas';
-import { PageQuerySchema } from '../http/pagination';
 
 /** A media type as clients announce it: `type/subtype`, parameters (`; charset=…`) allowed. */
 const MEDIA_TYPE =
@@ -73,8 +72,6 @@ export const UsageSchema = v.object({
   reservedBytes: v.number(),
   quotaBytes: v.number(),
 });
-
-export const FilesQuerySchema = PageQuerySchema;
 
 export const FileListSchema = v.object({
   items: v.array(FileSchema),

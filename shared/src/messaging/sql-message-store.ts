@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type QueryCreator, type Selectable, sql, type Transaction } from 'kysely';
 import { queryTemplate } from '../db/query-template';
 import type { DB, MessagesTable } from '../db/schema';
-import { isUniqueViolation, retryOnSerializationFailure } from '../db/transaction';
+import { isUniqueViolation, retryOnSerializationFailure, withReadCommitted } from '../db/transaction';
 import type { Metrics } from '../observability/metrics';
 import type { ConversationEvent, DurableEventType } from './events';
 import type {
@@ -209,12 +209,9 @@ export class SqlMessageStore implements MessageStore {
     work: (trx: Transaction<DB>, seq: number) => Promise<T>,
   ): Promise<T | null> {
     try {
-      return await retryOnSerializationFailure(
-        () =>
-          this.db
-            .transaction()
-            .setIsolationLevel('read committed')
-            .execute(async (trx) => work(trx, await this.nextSeq(trx, conversationId))),
+      return await withReadCommitted(
+        this.db,
+        async (trx) => work(trx, await this.nextSeq(trx, conversationId)),
         this.retry,
       );
     } catch (error) {

@@ -338,7 +338,11 @@ export class Platform {
         metrics: this.metrics,
         logger: this.logger,
         config: this.config,
-        eraseObjects: async (userId) => (await this.drive()).eraseObjectsOf(userId),
+        files: {
+          forget: async (trx, userId) =>
+            (await import('../drive/blob-deletions')).forgetUserFiles(trx, userId),
+          eraseObjects: async (userId) => (await this.drive()).eraseObjectsOf(userId),
+        },
       });
     });
   }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BootedServer, bootFunctions } from '../http/boot';
 import type { AnyFunction } from '../http/define-function';
-import { type BootedServer, bootFunctions } from '../platform/boot';
 import { createTestDatabase } from './database';
 import { testKeyPrefix } from './redis';
 import { type SmtpCapture, startSmtpCapture } from './smtp';

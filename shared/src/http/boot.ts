@@ -1,13 +1,13 @@
 import type { WebSocketServerLike } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { ConfigError, loadConfig } from '../config/env';
-import type { AppEnv } from '../http/app-env';
-import { createApp } from '../http/create-app';
-import { type AnyFunction, requiredDependencies } from '../http/define-function';
-import { exitOnSignals, listen, type RunningServer } from '../http/serve';
 import { createLogger, type LoggerOptions } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
-import { type Dependency, Platform } from './platform';
+import { type Dependency, Platform } from '../platform/platform';
+import type { AppEnv } from './app-env';
+import { createApp } from './create-app';
+import { type AnyFunction, requiredDependencies } from './define-function';
+import { exitOnSignals, listen, type RunningServer } from './serve';
 
 export interface BootOptions {
   /** Names the process in logs and metrics: a function name, or `dev-server`. */
@@ -110,7 +110,7 @@ export async function bootFunctions(options: BootOptions): Promise<BootedServer>
  */
 async function streamingRoutesFor(platform: Platform, dependencies: Dependency[]): Promise<Hono<AppEnv>[]> {
   if (!dependencies.includes('blobs') || platform.config.S3_BUCKET !== undefined) return [];
-  const { localBlobRoutes } = await import('../blobs/local-blob-routes');
+  const { localBlobRoutes } = await import('./local-blob-routes');
   return [localBlobRoutes(() => platform.blobStore())];
 }
 

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { type Context, Hono } from 'hono';
+import { assertBlobKey, attachmentDisposition, type BlobStore } from '../blobs/blob-store';
+import { BLOB_ROUTE_PREFIX, LocalBlobStore } from '../blobs/local-blob-store';
 import { ProblemError } from '../errors/problem';
-import type { AppEnv } from '../http/app-env';
-import { assertBlobKey, attachmentDisposition, type BlobStore } from './blob-store';
-import { BLOB_ROUTE_PREFIX, LocalBlobStore } from './local-blob-store';
+import type { AppEnv } from './app-env';
 
 const ROUTE = `${BLOB_ROUTE_PREFIX}/*`;
 
