@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@secureconnect/shared/testing/database';
 import { testKeyPrefix } from '@secureconnect/shared/testing/redis';
+import { startS3Endpoint } from '@secureconnect/shared/testing/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundleFunction, bundleManifest, EMBEDDED_ONLY_PACKAGES } from './lib/bundle';
 import { ROOT } from './lib/function-catalog';
@@ -242,6 +243,47 @@ describe('a bundled function as its own process', () => {
         expect(profile.body).toMatchObject({ id: registered.body.user.id, email, displayName: 'Bundled' });
       } finally {
         await stop(register);
+      }
+    },
+  );
+
+  it.runIf(realStores || process.env.CI)(
+    'a drive bundle loads the S3 client it was given and signs uploads that S3 accepts',
+    async () => {
+      const drive = await bundleFunction('files-presign-upload', outDir);
+      const manifest = JSON.parse(readFileSync(join(outDir, 'files-presign-upload', 'package.json'), 'utf8'));
+      expect(Object.keys(manifest.dependencies)).toEqual(
+        expect.arrayContaining(['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner']),
+      );
+      expect(drive.eagerPackages).not.toContain('@aws-sdk/client-s3');
+      const s3 = await startS3Endpoint();
+      const register = await start(authRegister.file, { ...env, JWT_PRIVATE_KEY: privateKey });
+      const presign = await start(drive.file, { ...env, ...s3.env() });
+      try {
+        const registered = await call(register.url, 'POST', '/v1/auth/register', {
+          body: {
+            email: `drive-${Date.now()}@example.test`,
+            password: 'correct horse battery',
+            displayName: 'D',
+          },
+        });
+        const ticket = await call(presign.url, 'POST', '/v1/files', {
+          token: registered.body.accessToken,
+          body: { name: 'a.txt', size: 5, contentType: 'text/plain' },
+        });
+        expect(ticket.status).toBe(201);
+        expect(ticket.body.uploadUrl.startsWith(`${s3.url}/`)).toBe(true);
+        const put = await fetch(ticket.body.uploadUrl, {
+          method: 'PUT',
+          headers: { 'content-type': 'text/plain' },
+          body: 'hello',
+        });
+        expect(put.status).toBe(200);
+        expect(presign.stderr.join('\n')).not.toMatch(/NodeVersionSupportWarning/);
+      } finally {
+        await stop(presign);
+        await stop(register);
+        await s3.close();
       }
     },
   );
