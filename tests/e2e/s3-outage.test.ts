@@ -33,6 +33,10 @@ it('answers drive calls 503 within a second while S3 is down, keeps chat working
     name: 'before.txt',
   });
   const pending = await ana.client.files.presign({ name: 'pending.txt', size: 7, contentType: 'text/plain' });
+  const doomed = await ana.client.files.upload({
+    data: new TextEncoder().encode('doomed'),
+    name: 'doomed.txt',
+  });
   const token = ana.client.tokens?.accessToken as string;
   const call = (method: string, path: string, body?: unknown) =>
     server.request(method, path, { token, body });
@@ -70,6 +74,11 @@ it('answers drive calls 503 within a second while S3 is down, keeps chat working
   const message = await ana.client.messages.send(group.id, { body: 'storage is down, chat is not' });
   await vi.waitFor(() => expect(recorder.bodies(group.id)).toContain(message.body), WAIT);
 
+  // Deleting needs no store either: the file and its quota go now, the object once S3 is back.
+  expect((await call('DELETE', `/v1/files/${doomed.id}`)).status).toBe(204);
+  const listed = (await call('GET', '/v1/files')).body;
+  expect(listed.items.map((file: { id: string }) => file.id)).not.toContain(doomed.id);
+
   await s3.start();
   const after = await vi.waitFor(
     () => ana.client.files.upload({ data: new TextEncoder().encode('after'), name: 'after.txt' }),
@@ -79,4 +88,10 @@ it('answers drive calls 503 within a second while S3 is down, keeps chat working
   expect(await metricValue(breaker)).toBe(0);
   expect(await (await ana.client.files.download(before.id)).text()).toBe('before');
   expect((await server.request('GET', '/readyz')).body.checks.blobs.status).toBe('ok');
+  const store = await server.server.platform.blobStore();
+  const doomedKey = `users/${ana.id}/${doomed.id}`;
+  expect(await store.head(doomedKey)).not.toBeNull();
+  const swept = await server.request('POST', '/function/files-sweep');
+  expect(swept.body.failed).toBe(0);
+  expect(await store.head(doomedKey)).toBeNull();
 });

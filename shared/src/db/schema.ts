@@ -226,6 +226,7 @@ export interface BlobDeletionsTable {
   object_key: string;
   requested_at: CreatedAt;
   due_at: Timestamp;
+  recheck_at: Timestamp | null;
   attempts: ColumnType<number, number | undefined, number>;
 }
 

@@ -114,13 +114,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // Objects whose files are gone from SQL but may still be in the blob store: written in the
-  // transaction that removes the file, deleted from the store once due (at once, or by the sweep).
-  // An unfinished upload is due only when its upload can no longer land, so no object outlives it.
+  // transaction that removes the file, deleted from the store at once, or by the sweep once due.
+  // While the file's upload window is open (recheck_at) an upload could still land, so a
+  // successful deletion is repeated once then: no object outlives its file.
   await db.schema
     .createTable('blob_deletions')
     .addColumn('object_key', 'text', (col) => col.primaryKey())
     .addColumn('requested_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('due_at', 'timestamptz', (col) => col.notNull())
+    .addColumn('recheck_at', 'timestamptz')
     .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
     .execute();
   await db.schema.createIndex('blob_deletions_due_idx').on('blob_deletions').column('due_at').execute();
