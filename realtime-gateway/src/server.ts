@@ -1,11 +1,11 @@
 import { ConfigError, loadConfig } from '@secureconnect/shared/config/env';
 import type { AppEnv } from '@secureconnect/shared/http/app-env';
+import type { BootedServer } from '@secureconnect/shared/http/boot';
 import { createApp } from '@secureconnect/shared/http/create-app';
 import { requestLogging } from '@secureconnect/shared/http/request-logging';
 import { exitOnSignals, listen } from '@secureconnect/shared/http/serve';
 import { createLogger } from '@secureconnect/shared/observability/logger';
 import { Metrics } from '@secureconnect/shared/observability/metrics';
-import type { BootedServer } from '@secureconnect/shared/http/boot';
 import { type Dependency, Platform } from '@secureconnect/shared/platform/platform';
 import { Hono } from 'hono';
 import { createRealtimeGateway, REALTIME_PATH } from './gateway';

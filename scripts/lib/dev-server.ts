@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
 import { createRealtimeGateway } from '@secureconnect/realtime-gateway/gateway';
+import { type BootedServer, bootFunctions } from '@secureconnect/shared/http/boot';
 import type { AnyFunction } from '@secureconnect/shared/http/define-function';
 import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
-import { type BootedServer, bootFunctions } from '@secureconnect/shared/http/boot';
 import { loadFunctions, ROOT } from './function-catalog';
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };

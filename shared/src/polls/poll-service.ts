@@ -118,9 +118,11 @@ export class PollService {
           'That clientMessageId already names a message of yours that is not a poll.',
         );
       }
+      // The first attempt may have stopped before naming its message.
+      await this.nameMessage(earlier, appended.message.id);
       return { poll: await this.get(callerId, earlier), created: false };
     }
-    await db.updateTable('polls').set({ message_id: appended.message.id }).where('id', '=', pollId).execute();
+    await this.nameMessage(pollId, appended.message.id);
     await this.deps.events.messageSent(appended.event, { record: appended.message, e2ee: false });
     this.deps.metrics.pollsCreatedTotal.inc();
     await this.publisher.publish(pollId);
@@ -291,6 +293,15 @@ export class PollService {
       });
     }
     return closesAt;
+  }
+
+  private async nameMessage(pollId: string, messageId: string): Promise<void> {
+    await this.deps.db
+      .updateTable('polls')
+      .set({ message_id: messageId })
+      .where('id', '=', pollId)
+      .where('message_id', 'is', null)
+      .execute();
   }
 
   /** A poll whose message was never posted: nobody can reach it, so it goes. */
