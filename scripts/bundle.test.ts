@@ -174,6 +174,7 @@ describe('bundleFunction', () => {
         '@aws-sdk/client-s3',
         '@aws-sdk/s3-request-presigner',
         'cockatiel',
+        'livekit-server-sdk',
       ]) {
         expect(bundle.eagerPackages, `${bundle.name} loads ${driver} at start-up`).not.toContain(driver);
       }

@@ -14,7 +14,7 @@ export default defineFunction({
   description:
     'Idempotent by clientMessageId: the same id again returns the same message with 200 and sends nothing new. In E2EE conversations the body is opaque ciphertext. Rate-limited per user.',
   tags: ['messages'],
-  uses: ['sql', 'kv', 'messages', 'events'],
+  uses: ['sql', 'kv', 'messages', 'events', 'push'],
   request: { params: ConversationParamsSchema, body: SendMessageSchema },
   response: { status: 201, schema: MessageSchema, description: 'The message (200: sent before)' },
   handle: async ({ params, body }, { platform, auth }) => {

@@ -18,6 +18,7 @@ const UserSignalSchema = v.variant('kind', [
   }),
   v.object({ kind: v.literal('session-revoked'), sessionId: v.string() }),
   v.object({ kind: v.literal('user-revoked') }),
+  v.object({ kind: v.literal('call-signal'), callId: v.string(), from: v.string(), payload: v.unknown() }),
 ]) satisfies v.GenericSchema<unknown, UserSignal>;
 
 /** The fields of a conversation frame the gateway routes by; the rest is forwarded untouched. */

@@ -5,6 +5,7 @@ import {
   conversationChannel,
   type EventBus,
   type UserSignal,
+  userChannel,
 } from '@secureconnect/shared/realtime/event-bus';
 import type { PresenceStatus, PresenceStore } from '@secureconnect/shared/realtime/presence-store';
 import type { WebSocket } from 'ws';
@@ -15,6 +16,7 @@ import { Hub } from './hub';
 import { PresenceRelay } from './presence-relay';
 import { type ClientFrame, CloseCode, frames } from './protocol';
 import { Recovery } from './recovery';
+import { SignalRelay } from './signal-relay';
 import { Connection, type ConnectionHandler, RefusedConnection, type Transport } from './transport';
 import { TypingThrottle } from './typing-throttle';
 
@@ -37,6 +39,7 @@ export class RealtimeNode implements ConnectionHandler {
   /** Every socket, authenticated or not: shutdown closes them all. */
   private readonly sockets = new Set<Connection>();
   private readonly typing = new WeakMap<Connection, TypingThrottle>();
+  private readonly signals: SignalRelay;
   /** What each socket's client said it is; a socket that said nothing is online. */
   private readonly statuses = new WeakMap<Connection, PresenceStatus>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -65,6 +68,12 @@ export class RealtimeNode implements ConnectionHandler {
       hub: this.hub,
       recovery: this.recovery,
       onUserSignal: (userId, signal) => this.onUserSignal(userId, signal),
+      logger,
+    });
+    this.signals = new SignalRelay({
+      authorize: async (callId, from, to) =>
+        (await (await platform.calls()).signalRoute(callId, from, to)) !== null,
+      deliver: (to, signal) => bus.publish(userChannel(to), JSON.stringify(signal)),
       logger,
     });
     this.presence = new PresenceRelay({
@@ -142,6 +151,9 @@ export class RealtimeNode implements ConnectionHandler {
       case 'auth':
         void this.reauthenticate(connection, frame.token);
         return;
+      case 'signal':
+        this.signals.relay(connection, session.userId, frame);
+        return;
     }
   }
 
@@ -210,6 +222,11 @@ export class RealtimeNode implements ConnectionHandler {
         for (const connection of connections)
           connection.close(CloseCode.unauthorized, 'revoked', 'access revoked');
         return;
+      case 'call-signal': {
+        const frame = frames.signal(signal.callId, signal.from, signal.payload);
+        for (const connection of connections) connection.reply(frame, 'signal');
+        return;
+      }
     }
   }
 

@@ -49,15 +49,17 @@ export const ClientFrame = v.variant('type', [
   v.object({ type: v.literal('typing'), conversationId: Uuid }),
   v.object({ type: v.literal('presence'), status: v.picklist(PRESENCE_STATUSES) }),
   v.object({ type: v.literal('ping') }),
+  // WebRTC signalling of a P2P call, for one member; the frame size cap bounds the payload.
+  v.object({ type: v.literal('signal'), callId: Uuid, to: Uuid, payload: v.unknown() }),
 ]);
 
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
 /** Types a client may send, for the `unknown-type` error and the `websocket_messages_total` label. */
-export const CLIENT_FRAME_TYPES = ['auth', 'typing', 'presence', 'ping'] as const;
+export const CLIENT_FRAME_TYPES = ['auth', 'typing', 'presence', 'ping', 'signal'] as const;
 
 /** Machine-readable codes of `error` frames. */
-export type ErrorCode = 'invalid-frame' | 'unknown-type' | 'not-a-member' | 'rate-limited';
+export type ErrorCode = 'invalid-frame' | 'unknown-type' | 'not-a-member' | 'rate-limited' | 'unavailable';
 
 /** Frames the gateway builds (event frames come pre-encoded from the publisher). */
 export const frames = {
@@ -70,4 +72,6 @@ export const frames = {
   typing: (conversationId: string, userId: string) =>
     JSON.stringify({ type: 'typing', conversationId, userId }),
   presence: (userId: string, status: PresenceStatus) => JSON.stringify({ type: 'presence', userId, status }),
+  signal: (callId: string, from: string, payload: unknown) =>
+    JSON.stringify({ type: 'signal', callId, from, payload }),
 };

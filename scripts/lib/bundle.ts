@@ -20,6 +20,8 @@ export const EXTERNAL_PACKAGES = [
   // The drive's S3 client: ~1.4 MB of bundle that only functions using blobs can reach.
   '@aws-sdk/client-s3',
   '@aws-sdk/s3-request-presigner',
+  // LiveKit's server SDK (protobuf runtime included): only call functions reach it.
+  'livekit-server-sdk',
 ] as const;
 
 /**
@@ -37,6 +39,7 @@ export const EMBEDDED_ONLY_PACKAGES: ReadonlySet<string> = new Set(['@electric-s
 export const PACKAGES_BY_DEPENDENCY: Readonly<Record<string, readonly string[]>> = {
   messages: ['cassandra-driver'],
   blobs: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner'],
+  calls: ['livekit-server-sdk'],
 };
 
 /**
@@ -152,12 +155,22 @@ export async function bundleFunction(
 
 const LAZY = 'lazy-external';
 
-function installedManifest(name: string, root: string): { version: string; type?: string } | undefined {
+function installedManifest(
+  name: string,
+  root: string,
+): { version: string; type?: string; exports?: unknown } | undefined {
   for (const base of [root, ROOT]) {
     const path = join(base, 'node_modules', name, 'package.json');
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8'));
   }
   return undefined;
+}
+
+/** CommonJS, or ESM that also exports a CommonJS build (a `require` condition, as livekit-server-sdk does). */
+function canRequire(manifest: { type?: string; exports?: unknown } | undefined): boolean {
+  if (manifest?.type !== 'module') return true;
+  const root = (manifest.exports as Record<string, unknown> | undefined)?.['.'];
+  return typeof root === 'object' && root !== null && 'require' in root;
 }
 
 /**
@@ -174,8 +187,8 @@ function lazyExternals(root: string): Plugin {
     name: LAZY,
     setup(build) {
       build.onResolve({ filter }, (args) => {
-        const commonJs = installedManifest(packageOf(args.path), root)?.type !== 'module';
-        if (args.kind === 'import-statement' && args.namespace !== LAZY && commonJs) {
+        const requirable = canRequire(installedManifest(packageOf(args.path), root));
+        if (args.kind === 'import-statement' && args.namespace !== LAZY && requirable) {
           return { path: args.path, namespace: LAZY };
         }
         return { path: args.path, external: true };

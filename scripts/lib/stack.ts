@@ -22,6 +22,11 @@ const JWT_PRIVATE_KEY: Secret = { secret: 'jwt-private-key', variable: 'JWT_PRIV
 const JWT_PUBLIC_KEY: Secret = { secret: 'jwt-public-key', variable: 'JWT_PUBLIC_KEY' };
 const S3_ACCESS_KEY_ID: Secret = { secret: 's3-access-key-id', variable: 'S3_ACCESS_KEY_ID' };
 const S3_SECRET_ACCESS_KEY: Secret = { secret: 's3-secret-access-key', variable: 'S3_SECRET_ACCESS_KEY' };
+const LIVEKIT_API_KEY: Secret = { secret: 'livekit-api-key', variable: 'LIVEKIT_API_KEY' };
+const LIVEKIT_API_SECRET: Secret = { secret: 'livekit-api-secret', variable: 'LIVEKIT_API_SECRET' };
+const TURN_SECRET: Secret = { secret: 'turn-secret', variable: 'TURN_SECRET' };
+const FCM_SERVICE_ACCOUNT: Secret = { secret: 'fcm-service-account', variable: 'FCM_SERVICE_ACCOUNT' };
+const APNS_KEY: Secret = { secret: 'apns-key', variable: 'APNS_KEY' };
 
 /** Every secret a function may be given. */
 export const SECRETS: readonly Secret[] = [
@@ -32,6 +37,11 @@ export const SECRETS: readonly Secret[] = [
   JWT_PUBLIC_KEY,
   S3_ACCESS_KEY_ID,
   S3_SECRET_ACCESS_KEY,
+  LIVEKIT_API_KEY,
+  LIVEKIT_API_SECRET,
+  TURN_SECRET,
+  FCM_SERVICE_ACCOUNT,
+  APNS_KEY,
 ];
 
 /**
@@ -50,6 +60,10 @@ export const SECRETS_BY_DEPENDENCY: Readonly<Record<string, readonly Secret[]>> 
   // Realtime events travel over Redis pub/sub.
   events: [REDIS_URL],
   blobs: [S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY],
+  // Optional integrations: an empty secret reads as unset (P2P calls, notifications to the log).
+  calls: [LIVEKIT_API_KEY, LIVEKIT_API_SECRET, TURN_SECRET],
+  push: [],
+  'push-providers': [FCM_SERVICE_ACCOUNT, APNS_KEY],
 };
 
 /**
@@ -64,6 +78,21 @@ export const ENVIRONMENT_BY_DEPENDENCY: Readonly<Record<string, Readonly<Record<
     S3_BUCKET: `\${S3_BUCKET:-secureconnect-drive}`,
     S3_REGION: `\${S3_REGION:-us-east-1}`,
     S3_FORCE_PATH_STYLE: `\${S3_FORCE_PATH_STYLE:-on}`,
+  },
+  calls: {
+    LIVEKIT_URL: `\${LIVEKIT_URL}`,
+    LIVEKIT_API_URL: `\${LIVEKIT_API_URL}`,
+    TURN_URLS: `\${TURN_URLS}`,
+  },
+  // Announcements go to push-dispatch through the OpenFaaS gateway's asynchronous queue.
+  push: {
+    PUSH_DISPATCH_URL: `\${PUSH_DISPATCH_URL:-http://gateway.openfaas:8080/async-function/push-dispatch}`,
+  },
+  'push-providers': {
+    APNS_KEY_ID: `\${APNS_KEY_ID}`,
+    APNS_TEAM_ID: `\${APNS_TEAM_ID}`,
+    APNS_TOPIC: `\${APNS_TOPIC}`,
+    APNS_URL: `\${APNS_URL:-https://api.push.apple.com}`,
   },
 };
 

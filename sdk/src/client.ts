@@ -1,4 +1,5 @@
 import { AuthApi } from './api/auth';
+import { CallsApi } from './api/calls';
 import { ConversationsApi } from './api/conversations';
 import { FilesApi } from './api/files';
 import { KeysApi } from './api/keys';
@@ -6,6 +7,7 @@ import { MembersApi } from './api/members';
 import { MessagesApi } from './api/messages';
 import { PollsApi } from './api/polls';
 import { PresenceApi } from './api/presence';
+import { PushApi } from './api/push';
 import { ReactionsApi } from './api/reactions';
 import { UsersApi } from './api/users';
 import { HttpTransport } from './http';
@@ -52,6 +54,8 @@ export class SecureConnectClient {
   readonly presence: PresenceApi;
   readonly polls: PollsApi;
   readonly files: FilesApi;
+  readonly calls: CallsApi;
+  readonly push: PushApi;
   private readonly http: HttpTransport;
 
   constructor(options: SecureConnectClientOptions) {
@@ -73,6 +77,8 @@ export class SecureConnectClient {
     this.presence = new PresenceApi(this.http);
     this.polls = new PollsApi(this.http);
     this.files = new FilesApi(this.http);
+    this.calls = new CallsApi(this.http);
+    this.push = new PushApi(this.http);
   }
 
   /** The session's current tokens, if logged in. */

@@ -55,7 +55,16 @@ export interface JoinedFrame {
   conversationId: string;
 }
 
+/** WebRTC signalling from another member of a P2P call. */
+export interface SignalFrame {
+  type: 'signal';
+  callId: string;
+  from: string;
+  payload: unknown;
+}
+
 export type ServerFrame =
+  | SignalFrame
   | ReadyFrame
   | EventFrame
   | TypingFrame
@@ -69,7 +78,8 @@ export type ClientFrame =
   | { type: 'auth'; token: string }
   | { type: 'typing'; conversationId: string }
   | { type: 'presence'; status: PresenceStatus }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | { type: 'signal'; callId: string; to: string; payload: unknown };
 
 /** A server frame, or undefined for text that is not one (a newer gateway's frame, say). */
 export function parseServerFrame(text: unknown): ServerFrame | undefined {

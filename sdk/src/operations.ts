@@ -102,6 +102,21 @@ export const OPERATIONS = {
   'files-list': { method: 'GET', path: '/v1/files', authenticated: true },
   'files-download': { method: 'GET', path: '/v1/files/:fileId/download', authenticated: true },
   'files-delete': { method: 'DELETE', path: '/v1/files/:fileId', authenticated: true },
+  'calls-start': { method: 'POST', path: '/v1/conversations/:conversationId/calls', authenticated: true },
+  'calls-join': { method: 'POST', path: '/v1/calls/:callId/join', authenticated: true },
+  'calls-end': { method: 'POST', path: '/v1/calls/:callId/end', authenticated: true },
+  'push-register-device': { method: 'POST', path: '/v1/push/devices', authenticated: true },
+  'push-unregister-device': { method: 'DELETE', path: '/v1/push/devices/:deviceId', authenticated: true },
+  'notification-preferences': {
+    method: 'GET',
+    path: '/v1/users/me/notification-preferences',
+    authenticated: true,
+  },
+  'notification-preferences-update': {
+    method: 'PATCH',
+    path: '/v1/users/me/notification-preferences',
+    authenticated: true,
+  },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -42,6 +42,8 @@ export interface RealtimeEvents {
   typing: (typing: { conversationId: string; userId: string }) => void;
   /** A user sharing a conversation with you changed status (repeats of the same status are left out). */
   presence: (presence: { userId: string; status: PresenceStatus }) => void;
+  /** WebRTC signalling (offer, answer, ICE candidate) from another member of a P2P call, in the order sent. */
+  signal: (signal: { callId: string; from: string; payload: unknown }) => void;
   /** The socket is authenticated; catch-up of `conversationIds` starts now. */
   ready: (ready: { userId: string; conversationIds: string[] }) => void;
   /** Every conversation of the last `ready` has been caught up to the log's end. */
@@ -198,6 +200,15 @@ export class RealtimeClient {
     this.sendFrame({ type: 'typing', conversationId });
   }
 
+  /**
+   * Sends WebRTC signalling of a P2P call (`mode: p2p` from calls.start/join) to one member of the
+   * call's conversation, relayed by the gateway in order. Ephemeral: dropped while not connected,
+   * as WebRTC renegotiates anyway.
+   */
+  signal(callId: string, to: string, payload: unknown): void {
+    this.sendFrame({ type: 'signal', callId, to, payload });
+  }
+
   /** Your status as others see it; remembered and asserted again after every reconnect. */
   setPresence(status: PresenceStatus): void {
     this.presenceStatus = status;
@@ -268,6 +279,9 @@ export class RealtimeClient {
         if (this.knownPresence.get(frame.userId) === frame.status) return;
         this.knownPresence.set(frame.userId, frame.status);
         this.emitter.emit('presence', { userId: frame.userId, status: frame.status });
+        return;
+      case 'signal':
+        this.emitter.emit('signal', { callId: frame.callId, from: frame.from, payload: frame.payload });
         return;
       case 'error':
         this.emitter.emit('error', new Error(`gateway refused a frame: ${frame.code}: ${frame.message}`));

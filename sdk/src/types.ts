@@ -19,6 +19,12 @@ import type {
   UserSchema,
 } from '@secureconnect/shared/accounts/api-schemas';
 import type {
+  CallSchema,
+  CallTicketSchema,
+  IceServerSchema,
+  StartCallSchema,
+} from '@secureconnect/shared/calls/api-schemas';
+import type {
   AddMembersSchema,
   ConversationDetailSchema,
   ConversationSchema,
@@ -52,6 +58,12 @@ import type {
   PollSchema,
   PollSnapshotSchema,
 } from '@secureconnect/shared/polls/api-schemas';
+import type {
+  DeviceSchema,
+  NotificationPreferencesSchema,
+  RegisterDeviceSchema,
+  UpdateNotificationPreferencesSchema,
+} from '@secureconnect/shared/push/api-schemas';
 import type { PresenceStatus } from '@secureconnect/shared/realtime/presence-store';
 import type * as v from 'valibot';
 
@@ -118,6 +130,18 @@ export type FileDownload = Out<typeof DownloadSchema>;
 export type UploadTicket = Out<typeof UploadTicketSchema>;
 export type PresignUploadInput = In<typeof PresignUploadSchema>;
 
+// Calls
+export type Call = Out<typeof CallSchema>;
+export type CallTicket = Out<typeof CallTicketSchema>;
+export type IceServer = Out<typeof IceServerSchema>;
+export type StartCallInput = In<typeof StartCallSchema>;
+
+// Push
+export type PushDevice = Out<typeof DeviceSchema>;
+export type RegisterDeviceInput = In<typeof RegisterDeviceSchema>;
+export type NotificationPreferences = Out<typeof NotificationPreferencesSchema>;
+export type UpdateNotificationPreferencesInput = In<typeof UpdateNotificationPreferencesSchema>;
+
 // Query options
 export type PageQuery = QueryOf<typeof PageQuerySchema>;
 export type EventsQuery = QueryOf<typeof EventsQuerySchema>;
@@ -145,6 +169,13 @@ export interface EventPayloads {
   'reaction.removed': ReturnType<(typeof eventData)['reaction']>;
   read: { userId: string; seq: number };
   'poll.updated': { poll: PollSnapshot };
+  'call.ringing': { call: Call };
+  'call.ended': {
+    callId: string;
+    endedBy: string | null;
+    reason: NonNullable<Call['endReason']>;
+    endedAt: string;
+  };
 }
 
 /**

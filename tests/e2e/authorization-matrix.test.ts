@@ -19,6 +19,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'messages-send': { clientMessageId: 'intruder-1', body: 'let me in' },
   'messages-edit': { body: 'edited by an intruder' },
   'polls-create': { question: 'Intruder?', options: ['yes', 'no'] },
+  'calls-start': { video: false },
 };
 const VALID_QUERIES: Record<string, string> = { 'messages-search': '?q=secret' };
 
@@ -50,6 +51,7 @@ describe('a non-member', () => {
         'reactions-add',
         'reactions-remove',
         'polls-create',
+        'calls-start',
       ]),
     );
   });
@@ -172,5 +174,52 @@ describe('a user the file was never shared with', () => {
     }
     const after = await server().request('GET', '/v1/files', { token: owner.accessToken });
     expect(after.body).toEqual(before.body);
+  });
+});
+
+const callScoped = functions.filter((fn) => fn.path.includes(':callId'));
+const deviceScoped = functions.filter((fn) => fn.path.includes(':deviceId'));
+
+describe("a non-member of the call's conversation", () => {
+  it('covers every call and device operation', () => {
+    expect(callScoped.map((fn) => fn.name).sort()).toEqual(['calls-end', 'calls-join']);
+    expect(deviceScoped.map((fn) => fn.name)).toEqual(['push-unregister-device']);
+  });
+
+  it("gets 404 from every call endpoint and cannot end the call; another user's device is 404 too", async () => {
+    const [owner, member, outsider] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
+    const direct = await server().request('POST', '/v1/conversations', {
+      token: owner.accessToken,
+      body: { type: 'direct', userId: member.id },
+    });
+    const started = await server().request('POST', `/v1/conversations/${direct.body.id}/calls`, {
+      token: owner.accessToken,
+      body: {},
+    });
+    for (const fn of callScoped) {
+      const response = await server().request(fn.method, pathFor(fn, { callId: started.body.callId }), {
+        token: outsider.accessToken,
+      });
+      expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
+    }
+    const still = await server().request('POST', `/v1/calls/${started.body.callId}/join`, {
+      token: member.accessToken,
+    });
+    expect(still.body.call.endedAt).toBeNull();
+
+    const device = await server().request('POST', '/v1/push/devices', {
+      token: owner.accessToken,
+      body: { platform: 'apns', token: 'b'.repeat(64) },
+    });
+    for (const fn of deviceScoped) {
+      const response = await server().request(fn.method, pathFor(fn, { deviceId: device.body.id }), {
+        token: outsider.accessToken,
+      });
+      expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
+    }
   });
 });

@@ -47,18 +47,26 @@ const url = (protocols: string[]) =>
     ),
   );
 
-const list = v.optional(
-  v.pipe(
-    v.string(),
-    v.transform((value) =>
-      value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    ),
-  ),
-  '',
+/** `a, b,c` → `['a', 'b', 'c']`. */
+const commaSeparated = v.transform((value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
 );
+
+/** A comma-separated list whose items each pass `item`, described by `message`; empty by default. */
+const listOf = (item: (value: string) => boolean, message: string, fallback = '') =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      commaSeparated,
+      v.check((items) => items.every(item), message),
+    ),
+    fallback,
+  );
+
+const list = listOf(() => true, '');
 
 /** `points/seconds`, e.g. `10/60` allows 10 attempts per minute. */
 const rateLimit = (fallback: string) =>
@@ -138,27 +146,42 @@ export const EnvSchema = v.object({
 
   DRIVE_QUOTA_BYTES: integer(1024 * 1024 * 1024, 0),
   DRIVE_MAX_FILE_BYTES: integer(100 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
-  DRIVE_ALLOWED_TYPES: v.optional(
-    v.pipe(
-      v.string(),
-      v.transform((value) =>
-        value
-          .split(',')
-          .map((item) => item.trim().toLowerCase())
-          .filter(Boolean),
-      ),
-      v.check(
-        (patterns) =>
-          patterns.every((pattern) => /^(?:\*|[a-z0-9!#$&^_.+-]+)\/(?:\*|[a-z0-9!#$&^_.+-]+)$/.test(pattern)),
-        'must be a comma-separated list of media types such as image/png, image/* or */*',
-      ),
-      v.check((patterns) => patterns.length > 0, 'must name at least one media type'),
+  DRIVE_ALLOWED_TYPES: v.pipe(
+    listOf(
+      (pattern) => /^(?:\*|[a-z0-9!#$&^_.+-]+)\/(?:\*|[a-z0-9!#$&^_.+-]+)$/i.test(pattern),
+      'must be a comma-separated list of media types such as image/png, image/* or */*',
+      '*/*',
     ),
-    '*/*',
+    v.transform((patterns) => patterns.map((pattern) => pattern.toLowerCase())),
+    v.check((patterns) => patterns.length > 0, 'must name at least one media type'),
   ),
   DRIVE_UPLOAD_URL_TTL_SECONDS: integer(300, 1, 7 * 24 * 3600),
   DRIVE_DOWNLOAD_URL_TTL_SECONDS: integer(120, 1, 7 * 24 * 3600),
   DRIVE_UPLOAD_COMPLETE_WITHIN_SECONDS: integer(3600, 1, 7 * 24 * 3600),
+
+  LIVEKIT_URL: url(['ws:', 'wss:', 'http:', 'https:']),
+  LIVEKIT_API_URL: url(['http:', 'https:']),
+  LIVEKIT_API_KEY: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  LIVEKIT_API_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  CALL_TOKEN_TTL_SECONDS: integer(300, 10, 24 * 3600),
+  CALL_RING_TIMEOUT_SECONDS: integer(60, 1, 3600),
+  TURN_URLS: listOf(
+    (url) => /^(?:turns?|stuns?):[^\s]+$/.test(url),
+    'must be a comma-separated list of turn:, turns: or stun: URIs',
+  ),
+  TURN_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  TURN_TTL_SECONDS: integer(3600, 60, 7 * 24 * 3600),
+
+  FCM_SERVICE_ACCOUNT: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  FCM_API_URL: v.optional(v.pipe(v.string(), v.url('must be a URL')), 'https://fcm.googleapis.com'),
+  APNS_KEY: v.optional(
+    v.pipe(v.string(), v.includes('PRIVATE KEY', 'must be a PEM private key (the .p8 file)')),
+  ),
+  APNS_KEY_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  APNS_TEAM_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  APNS_TOPIC: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  APNS_URL: v.optional(v.pipe(v.string(), v.url('must be a URL')), 'https://api.push.apple.com'),
+  PUSH_DISPATCH_URL: url(['http:', 'https:']),
 
   GROUP_MAX_MEMBERS: integer(1024, 2, 100_000),
   MESSAGE_MAX_BYTES: integer(16 * 1024, 256, 1024 * 1024),
@@ -205,6 +228,31 @@ const ConfigSchema = v.pipe(
     ),
     ['S3_SECRET_ACCESS_KEY'],
   ),
+  v.forward(
+    v.check(
+      (env) =>
+        env.LIVEKIT_URL === undefined ||
+        (env.LIVEKIT_API_KEY !== undefined && env.LIVEKIT_API_SECRET !== undefined),
+      'LIVEKIT_API_KEY and LIVEKIT_API_SECRET are required with LIVEKIT_URL',
+    ),
+    ['LIVEKIT_API_KEY'],
+  ),
+  v.forward(
+    v.check(
+      (env) => env.TURN_URLS.length === 0 || env.TURN_SECRET !== undefined,
+      'is required with TURN_URLS (it signs the time-limited TURN credentials)',
+    ),
+    ['TURN_SECRET'],
+  ),
+  v.forward(
+    v.check(
+      (env) =>
+        env.APNS_KEY === undefined ||
+        (env.APNS_KEY_ID !== undefined && env.APNS_TEAM_ID !== undefined && env.APNS_TOPIC !== undefined),
+      'APNS_KEY_ID, APNS_TEAM_ID and APNS_TOPIC are required with APNS_KEY',
+    ),
+    ['APNS_KEY_ID'],
+  ),
 );
 
 export type Config = v.InferOutput<typeof EnvSchema>;
@@ -219,6 +267,11 @@ const SECRET_NAMES = [
   'CASSANDRA_PASSWORD',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
+  'LIVEKIT_API_KEY',
+  'LIVEKIT_API_SECRET',
+  'TURN_SECRET',
+  'FCM_SERVICE_ACCOUNT',
+  'APNS_KEY',
 ] as const;
 
 /** Resolves `NAME_FILE` indirections; the file wins only when `NAME` itself is unset. */

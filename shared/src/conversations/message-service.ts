@@ -4,6 +4,7 @@ import type { DB } from '../db/schema';
 import type { FileReferences } from '../drive/file-references';
 import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
+import type { PushQueue } from '../push/push-queue';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { isAdmin, requireMembership, requireUnblockedMembership } from './access';
 import type { Message, SendMessage } from './api-schemas';
@@ -17,6 +18,8 @@ export interface MessageServiceDeps {
   limiter: RateLimiter;
   /** Attachments: the sender's own completed files, shared with the members while the message stands. */
   files: Pick<FileReferences, 'requireAttachable' | 'share' | 'unshare'>;
+  /** Members without a live socket hear of new messages by push. */
+  push: PushQueue;
   /** A poll goes with the message that posted it (the poll service, which sits above this one). */
   polls: { messageDeleted(conversationId: string, pollId: string): Promise<void> };
   config: Pick<Config, 'MESSAGE_MAX_BYTES'>;
@@ -69,6 +72,7 @@ export class MessageService {
         record: appended.message,
         e2ee: membership.conversation.e2ee,
       });
+      await this.deps.push.enqueue({ kind: 'message', conversationId, messageId: appended.message.id });
     }
     return { message: toMessage(appended.message), created: appended.created };
   }

@@ -32,6 +32,10 @@ const EVERY_TABLE: Record<keyof DB, true> = {
   drive_usage: true,
   file_shares: true,
   blob_deletions: true,
+  calls: true,
+  call_participants: true,
+  push_devices: true,
+  notification_preferences: true,
 };
 
 const noPostgres = !process.env.SC_TEST_DATABASE_URL;

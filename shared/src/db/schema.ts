@@ -230,6 +230,50 @@ export interface BlobDeletionsTable {
   attempts: ColumnType<number, number | undefined, number>;
 }
 
+export type CallMode = 'livekit' | 'p2p';
+export type CallEndReason = 'hung-up' | 'empty' | 'missed' | 'room-finished';
+
+export interface CallsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  created_by: string;
+  mode: CallMode;
+  video: boolean;
+  room: string | null;
+  started_at: CreatedAt;
+  ended_at: Timestamp | null;
+  ended_by: string | null;
+  end_reason: CallEndReason | null;
+}
+
+export interface CallParticipantsTable {
+  call_id: string;
+  user_id: string;
+  joined_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  left_at: Timestamp | null;
+}
+
+export type PushPlatform = 'fcm' | 'apns';
+
+export interface PushDevicesTable {
+  id: Generated<string>;
+  user_id: string;
+  platform: PushPlatform;
+  token: string;
+  created_at: CreatedAt;
+  registered_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface NotificationPreferencesTable {
+  user_id: string;
+  push_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  previews: ColumnType<boolean, boolean | undefined, boolean>;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  time_zone: string | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -252,6 +296,10 @@ export interface DB {
   drive_usage: DriveUsageTable;
   file_shares: FileSharesTable;
   blob_deletions: BlobDeletionsTable;
+  calls: CallsTable;
+  call_participants: CallParticipantsTable;
+  push_devices: PushDevicesTable;
+  notification_preferences: NotificationPreferencesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -263,3 +311,5 @@ export type ConversationRow = Selectable<ConversationsTable>;
 export type MemberRow = Selectable<ConversationMembersTable>;
 export type PollRow = Selectable<PollsTable>;
 export type FileRow = Selectable<FilesTable>;
+export type CallRow = Selectable<CallsTable>;
+export type PushDeviceRow = Selectable<PushDevicesTable>;

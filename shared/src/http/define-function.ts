@@ -31,6 +31,8 @@ export interface FunctionManifest {
   internal?: true;
   /** Runs an internal function on a timer: a cron expression for OpenFaaS's cron-connector. */
   schedule?: string;
+  /** False for a public operation that other services call, not apps (webhooks): the SDK leaves it out. */
+  sdk?: false;
   /**
    * False keeps the caller's user id out of the request log, for operations whose caller must
    * stay unknown even to operators (votes, which anonymous polls never reveal).
@@ -109,7 +111,7 @@ export function requiredDependencies(functions: AnyFunction[]): Dependency[] {
 
 /** The serializable part of a definition. */
 export function manifestOf(fn: AnyFunction): FunctionManifest {
-  const { name, method, path, auth, summary, description, tags, uses, internal, schedule } = fn;
+  const { name, method, path, auth, summary, description, tags, uses, internal, schedule, sdk } = fn;
   return {
     name,
     method,
@@ -121,6 +123,7 @@ export function manifestOf(fn: AnyFunction): FunctionManifest {
     uses,
     ...(internal ? { internal } : {}),
     ...(schedule ? { schedule } : {}),
+    ...(sdk === false ? { sdk } : {}),
   };
 }
 

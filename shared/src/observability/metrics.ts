@@ -23,6 +23,33 @@ export class RedisDegradedGauge extends Gauge {
 }
 
 /**
+ * A gauge read from its source when scraped, for a count that lives in a shared store (calls
+ * going on): every process reports the same truth, where increments kept per process would not
+ * add up. Until a source is attached it reads 0.
+ */
+export class SampledGauge extends Gauge {
+  private source: (() => Promise<number>) | undefined;
+
+  constructor(configuration: { name: string; help: string; registers: Registry[] }) {
+    super({
+      ...configuration,
+      collect: async () => {
+        if (!this.source) return;
+        try {
+          this.set(await this.source());
+        } catch {
+          // The store is unreachable: keep the last value rather than fail the whole scrape.
+        }
+      },
+    });
+  }
+
+  sampleFrom(source: () => Promise<number>): void {
+    this.source = source;
+  }
+}
+
+/**
  * Every metric the platform exposes, with the stable names of SPEC §8. One instance per process;
  * a metric that a process never touches still appears (at zero), so dashboards and alerts can
  * rely on it existing.
@@ -222,6 +249,19 @@ export class Metrics {
   readonly filesExpiredTotal = new Counter({
     name: 'files_expired_total',
     help: 'Unfinished uploads the sweep expired, freeing their quota reservations.',
+    registers: [this.registry],
+  });
+
+  readonly callsActive = new SampledGauge({
+    name: 'calls_active',
+    help: 'Calls going on (started, not ended), across the deployment.',
+    registers: [this.registry],
+  });
+
+  readonly pushNotificationsTotal = new Counter({
+    name: 'push_notifications_total',
+    help: 'Push notifications by provider (fcm, apns, log) and result (sent, invalid-token, failed, skipped).',
+    labelNames: ['provider', 'result'] as const,
     registers: [this.registry],
   });
 

@@ -5,6 +5,8 @@ import type { UserService } from '../accounts/user-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
 import type { BlobStore } from '../blobs/blob-store';
+import type { CallService } from '../calls/call-service';
+import type { Sfu } from '../calls/sfu';
 import type { Config } from '../config/env';
 import type { ConversationEvents } from '../conversations/conversation-events';
 import type { ConversationService } from '../conversations/conversation-service';
@@ -22,6 +24,9 @@ import type { MessageStore } from '../messaging/message-store';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PollService } from '../polls/poll-service';
+import type { PushDispatcher } from '../push/push-dispatcher';
+import type { PushQueue } from '../push/push-queue';
+import type { PushService } from '../push/push-service';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { EventBus } from '../realtime/event-bus';
 import type { PresenceStore } from '../realtime/presence-store';
@@ -29,7 +34,8 @@ import type { PresenceStore } from '../realtime/presence-store';
 /**
  * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
  * issue tokens get it); `verify-key` the public key every authenticated function needs; `blobs`
- * the drive's object storage.
+ * the drive's object storage; `calls` LiveKit and TURN; `push` the queue to push-dispatch (those
+ * who announce messages and calls); `push-providers` FCM and APNs (push-dispatch itself).
  */
 export type Dependency =
   | 'sql'
@@ -39,7 +45,10 @@ export type Dependency =
   | 'verify-key'
   | 'messages'
   | 'events'
-  | 'blobs';
+  | 'blobs'
+  | 'calls'
+  | 'push'
+  | 'push-providers';
 
 export type CheckStatus = 'ok' | 'degraded' | 'down';
 
@@ -398,15 +407,18 @@ export class Platform {
 
   messages(): Promise<MessageService> {
     return this.once('message-service', async () => {
-      const [{ MessageService }, database, messages, events, limiter, polls, files] = await Promise.all([
-        import('../conversations/message-service'),
-        this.database(),
-        this.messageStore(),
-        this.conversationEvents(),
-        this.rateLimiter(),
-        this.polls(),
-        this.fileReferences(),
-      ]);
+      const [{ MessageService }, database, messages, events, limiter, polls, files, push] = await Promise.all(
+        [
+          import('../conversations/message-service'),
+          this.database(),
+          this.messageStore(),
+          this.conversationEvents(),
+          this.rateLimiter(),
+          this.polls(),
+          this.fileReferences(),
+          this.pushQueue(),
+        ],
+      );
       return new MessageService({
         db: database.db,
         messages,
@@ -414,6 +426,7 @@ export class Platform {
         limiter,
         polls,
         files,
+        push,
         config: this.config,
       });
     });
@@ -462,22 +475,117 @@ export class Platform {
 
   polls(): Promise<PollService> {
     return this.once('polls', async () => {
-      const [{ PollService }, database, messages, events, limiter] = await Promise.all([
+      const [{ PollService }, database, messages, events, limiter, push] = await Promise.all([
         import('../polls/poll-service'),
         this.database(),
         this.messageStore(),
         this.conversationEvents(),
         this.rateLimiter(),
+        this.pushQueue(),
       ]);
       return new PollService({
         db: database.db,
         messages,
         events,
         limiter,
+        push,
         metrics: this.metrics,
         logger: this.logger,
       });
     });
+  }
+
+  /** LiveKit when LIVEKIT_URL is set, else null (calls are then one-to-one and peer to peer). */
+  sfu(): Promise<Sfu | null> {
+    return this.once('sfu', async () => {
+      const { openSfu } = await import('../calls/open-sfu');
+      return openSfu({ config: this.config, logger: this.logger });
+    });
+  }
+
+  calls(): Promise<CallService> {
+    return this.once('calls', async () => {
+      const [{ CallService }, database, messages, events, push] = await Promise.all([
+        import('../calls/call-service'),
+        this.database(),
+        this.messageStore(),
+        this.conversationEvents(),
+        this.pushQueue(),
+      ]);
+      return new CallService({
+        db: database.db,
+        messages,
+        events,
+        sfu: () => this.sfu(),
+        push,
+        presence: () => this.presence(),
+        metrics: this.metrics,
+        logger: this.logger,
+        config: this.config,
+      });
+    });
+  }
+
+  pushService(): Promise<PushService> {
+    return this.once('push-service', async () => {
+      const [{ PushService }, database] = await Promise.all([
+        import('../push/push-service'),
+        this.database(),
+      ]);
+      return new PushService(database.db);
+    });
+  }
+
+  /** Sends the notifications of one job: FCM and APNs, or the log where they are not configured. */
+  pushDispatcher(): Promise<PushDispatcher> {
+    return this.once(
+      'push-dispatcher',
+      async () => {
+        const [{ PushDispatcher }, { openPushProviders }, database, messages, presence] = await Promise.all([
+          import('../push/push-dispatcher'),
+          import('../push/open-push-providers'),
+          this.database(),
+          this.messageStore(),
+          this.presence(),
+        ]);
+        const providers = await openPushProviders({ config: this.config, logger: this.logger });
+        return {
+          dispatcher: new PushDispatcher({
+            db: database.db,
+            messages,
+            presence,
+            providers,
+            metrics: this.metrics,
+            logger: this.logger,
+          }),
+          providers,
+        };
+      },
+      ({ providers }) =>
+        Promise.all(Object.values(providers).map((provider) => provider.close())).then(() => {}),
+    ).then(({ dispatcher }) => dispatcher);
+  }
+
+  /**
+   * Where new messages and ringing calls go to be pushed: an OpenFaaS asynchronous invocation of
+   * push-dispatch when PUSH_DISPATCH_URL is set, else this process (drained at shutdown).
+   */
+  pushQueue(): Promise<PushQueue> {
+    return this.once(
+      'push-queue',
+      async () => {
+        const { HttpPushQueue, InProcessPushQueue } = await import('../push/push-queues');
+        if (this.config.PUSH_DISPATCH_URL)
+          return new HttpPushQueue(this.config.PUSH_DISPATCH_URL, this.logger);
+        return new InProcessPushQueue(
+          async (job) => (await this.pushDispatcher()).dispatch(job),
+          this.logger,
+        );
+      },
+      async (queue) => {
+        if ('drain' in queue) await queue.drain();
+      },
+    );
   }
 
   /** Verifies an access token and that its session is still live (logout, bans, resets end it). */
@@ -505,6 +613,9 @@ export class Platform {
       messages: () => this.messageStore(),
       events: () => this.eventBus(),
       blobs: () => this.blobStore(),
+      calls: () => this.sfu(),
+      push: () => this.pushQueue(),
+      'push-providers': () => this.pushDispatcher(),
     };
     await Promise.all(dependencies.map((dependency) => opening[dependency]()));
   }
@@ -524,6 +635,10 @@ export class Platform {
       messages: undefined,
       // A directory per container would lose files whenever the container goes.
       blobs: 'S3_BUCKET',
+      // Optional integrations: without them calls are P2P and notifications go to the log.
+      calls: undefined,
+      push: undefined,
+      'push-providers': undefined,
     };
     for (const dependency of dependencies) {
       const variable = required[dependency];
@@ -595,6 +710,19 @@ export class Platform {
           return { status: 'degraded', detail: `${kind}: ${reason}` };
         }
         return { status: 'ok', detail: kind };
+      },
+      calls: async () => ({ status: 'ok', detail: (await this.sfu()) ? 'livekit' : 'p2p (no LiveKit)' }),
+      push: async () => {
+        await this.pushQueue();
+        return { status: 'ok', detail: this.config.PUSH_DISPATCH_URL ? 'async invocation' : 'in-process' };
+      },
+      'push-providers': async () => {
+        await this.pushDispatcher();
+        const via = (configured: unknown) => (configured ? 'sends' : 'log (embedded)');
+        return {
+          status: 'ok',
+          detail: `fcm: ${via(this.config.FCM_SERVICE_ACCOUNT)}, apns: ${via(this.config.APNS_KEY)}`,
+        };
       },
     };
     const entries = await Promise.all(

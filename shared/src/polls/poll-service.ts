@@ -13,6 +13,7 @@ import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { MessageStore } from '../messaging/message-store';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { PushQueue } from '../push/push-queue';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { type CreatePoll, POLL_MAX_DURATION_DAYS, type Poll } from './api-schemas';
 import { PollPublisher } from './poll-publisher';
@@ -23,6 +24,8 @@ export interface PollServiceDeps {
   messages: MessageStore;
   events: ConversationEvents;
   limiter: RateLimiter;
+  /** Members without a live socket hear of a new poll by push, as of any message. */
+  push: PushQueue;
   metrics: Metrics;
   logger: Logger;
 }
@@ -125,6 +128,7 @@ export class PollService {
     await this.nameMessage(pollId, appended.message.id);
     await this.deps.events.messageSent(appended.event, { record: appended.message, e2ee: false });
     this.deps.metrics.pollsCreatedTotal.inc();
+    await this.deps.push.enqueue({ kind: 'message', conversationId, messageId: appended.message.id });
     await this.publisher.publish(pollId);
     return { poll: await this.view(pollId, callerId), created: true };
   }

@@ -36,4 +36,6 @@ export const sessionRevocationChannel = 'sessions:revoked';
 export type UserSignal =
   | { kind: 'membership'; conversationId: string; action: 'added' | 'removed' }
   | { kind: 'session-revoked'; sessionId: string }
-  | { kind: 'user-revoked' };
+  | { kind: 'user-revoked' }
+  /** WebRTC signalling of a P2P call from another member, for this user's sockets. */
+  | { kind: 'call-signal'; callId: string; from: string; payload: unknown };
