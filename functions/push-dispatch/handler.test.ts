@@ -1,35 +1,57 @@
-import { registerAccount } from '@secureconnect/shared/testing/accounts';
-import { startTestServer, type TestServer } from '@secureconnect/shared/testing/test-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import authRegister from '../auth-register/handler';
-import fn from './handler';
+import { describe, expect, it } from 'vitest';
+import { registerAccount } from '../../shared/src/testing/accounts';
+import { createGroup, sendMessage } from '../../tests/support/conversations';
+import { useServer } from '../../tests/support/use-server';
 
-let server: TestServer;
-beforeAll(async () => {
-  // auth-register issues the access tokens this function checks.
-  server = await startTestServer({ functions: [fn, authRegister] });
-});
-afterAll(() => server?.close());
+// Without FCM or APNs credentials, notifications go to the log: what is dispatched is the point.
+const server = useServer();
+const dispatch = (body: unknown) => server().request('POST', '/function/push-dispatch', { body });
 
 describe('push-dispatch', () => {
-  it('needs an access token', async () => {
-    const response = await server.request('GET', '/v1/push-dispatch');
-    expect(response.status).toBe(401);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  });
-
-  it('answers an authenticated caller', async () => {
-    const account = await registerAccount(server);
-    const response = await server.request('GET', '/v1/push-dispatch', { token: account.accessToken });
+  it("notifies every device of the message's offline members but the author, and reports it", async () => {
+    const [ana, ben, cid] = [
+      await registerAccount(server()),
+      await registerAccount(server()),
+      await registerAccount(server()),
+    ];
+    const group = await createGroup(server(), ana, [ben, cid]);
+    for (const [account, token] of [
+      [ana, 'ana-phone'],
+      [ben, 'ben-phone'],
+      [ben, 'ben-tablet'],
+    ] as const) {
+      await server().request('POST', '/v1/push/devices', {
+        token: account.accessToken,
+        body: { platform: 'fcm', token },
+      });
+    }
+    const message = await sendMessage(server(), ana, group.id, 'hello');
+    const response = await dispatch({ kind: 'message', conversationId: group.id, messageId: message.id });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true });
+    // Cid has no device; Ana wrote it.
+    expect(response.body).toEqual({ members: 1, notified: 1, sent: 2, failed: 0, removed: 0 });
   });
 
-  it('is also served under /function/push-dispatch', async () => {
-    const account = await registerAccount(server);
-    const response = await server.request('GET', '/function/push-dispatch/v1/push-dispatch', {
-      token: account.accessToken,
+  it('announces nothing for a deleted message or an ended call', async () => {
+    const [ana, ben] = [await registerAccount(server()), await registerAccount(server())];
+    const group = await createGroup(server(), ana, [ben]);
+    await server().request('POST', '/v1/push/devices', {
+      token: ben.accessToken,
+      body: { platform: 'apns', token: 'c'.repeat(64) },
     });
-    expect(response.status).toBe(200);
+    const message = await sendMessage(server(), ana, group.id, 'oops');
+    await server().request('DELETE', `/v1/conversations/${group.id}/messages/${message.id}`, {
+      token: ana.accessToken,
+    });
+    const response = await dispatch({ kind: 'message', conversationId: group.id, messageId: message.id });
+    expect(response.body).toMatchObject({ sent: 0 });
+    const call = await dispatch({ kind: 'call', conversationId: group.id, callId: crypto.randomUUID() });
+    expect(call.body).toMatchObject({ sent: 0 });
+  });
+
+  it('refuses malformed jobs, and is internal: not served under a public path', async () => {
+    expect((await dispatch({ kind: 'email', conversationId: crypto.randomUUID() })).status).toBe(400);
+    expect((await dispatch({ kind: 'message', conversationId: 'x', messageId: 'y' })).status).toBe(400);
+    expect((await server().request('POST', '/v1/push-dispatch', { body: {} })).status).toBe(404);
   });
 });

@@ -112,10 +112,13 @@ describe('dev server extras', () => {
     expect(ready.status).toBe(200);
     expect(Object.keys(ready.body.checks).sort()).toEqual([
       'blobs',
+      'calls',
       'events',
       'kv',
       'mail',
       'messages',
+      'push',
+      'push-providers',
       'signing-key',
       'sql',
       'verify-key',
