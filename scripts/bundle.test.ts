@@ -162,6 +162,18 @@ describe('bundleFunction', () => {
     });
   });
 
+  it('installs the openai client only for AI functions, where it loads with the first request sent', async () => {
+    const summarize = await bundleFunction('ai-summarize', outDir);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'ai-summarize', 'package.json'), 'utf8'));
+    expect(manifest.dependencies.openai).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'node_modules/openai/package.json'), 'utf8')).version,
+    );
+    expect(summarize.eagerPackages).not.toContain('openai');
+    expect(summarize.packages.map((pkg) => pkg.name)).not.toContain('openai');
+    const others = JSON.parse(readFileSync(join(outDir, 'users-me', 'package.json'), 'utf8'));
+    expect(others.dependencies.openai).toBeUndefined();
+  });
+
   it('does not evaluate store drivers at start-up: they sit behind dynamic imports', () => {
     for (const bundle of [usersMe, authRegister]) {
       for (const driver of [
@@ -175,6 +187,7 @@ describe('bundleFunction', () => {
         '@aws-sdk/s3-request-presigner',
         'cockatiel',
         'livekit-server-sdk',
+        'openai',
       ]) {
         expect(bundle.eagerPackages, `${bundle.name} loads ${driver} at start-up`).not.toContain(driver);
       }

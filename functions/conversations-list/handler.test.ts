@@ -52,6 +52,19 @@ describe('conversations-list', () => {
     expect(seen).toEqual([...ids].reverse());
   });
 
+  it('refuses cursors it did not issue, without asking the database', async () => {
+    const ana = await registerAccount(server());
+    for (const position of [
+      { at: 'Invalid Date', id: crypto.randomUUID() },
+      { at: '2026-01-01T00:00:00Z', id: 'nope' },
+    ]) {
+      const forged = Buffer.from(JSON.stringify(position)).toString('base64url');
+      const response = await list(ana.accessToken, `?cursor=${forged}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors[0].field).toBe('query.cursor');
+    }
+  });
+
   it("shows only the caller's conversations", async () => {
     const [ana, ben, cy] = [
       await registerAccount(server()),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { registerAccount } from '../../shared/src/testing/accounts';
 import { presign, uploadFile } from '../../tests/support/drive';
@@ -33,6 +34,31 @@ describe('files-list', () => {
     expect(seen[0]?.status).toBe('pending');
   });
 
+  it('pages exactly once through files stored within one millisecond', async () => {
+    const ana = await registerAccount(server());
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++)
+      ids.push((await uploadFile(server(), ana, { name: `${index}.txt` })).id);
+    const { db } = await server().server.platform.database();
+    for (const [index, id] of ids.entries()) {
+      // Microseconds apart: a cursor that kept only milliseconds would lose or repeat some.
+      await sql`update files set created_at = ${`2026-01-01 00:00:00.000${index + 1}00+00`}::timestamptz where id = ${id}`.execute(
+        db,
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(
+        ana.accessToken,
+        `?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      seen.push(...page.body.items.map((file: { id: string }) => file.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
   it('starts everyone at zero and refuses foreign cursors and bad limits', async () => {
     const ana = await registerAccount(server());
     expect((await list(ana.accessToken)).body).toEqual({
@@ -46,7 +72,13 @@ describe('files-list', () => {
       const response = await list(ana.accessToken, query);
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
     }
-    const forged = Buffer.from(JSON.stringify({ createdAt: 'yesterday', id: 'x' })).toString('base64url');
-    expect((await list(ana.accessToken, `?cursor=${forged}`)).status).toBe(400);
+    for (const position of [
+      { at: 'yesterday', id: crypto.randomUUID() },
+      { at: '2026-01-01 00:00:00+00', id: 'x' },
+      { createdAt: '2026-01-01 00:00:00+00', id: crypto.randomUUID() },
+    ]) {
+      const forged = Buffer.from(JSON.stringify(position)).toString('base64url');
+      expect((await list(ana.accessToken, `?cursor=${forged}`)).status).toBe(400);
+    }
   });
 });

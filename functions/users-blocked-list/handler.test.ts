@@ -34,6 +34,14 @@ describe('users-blocked-list', () => {
     const cursor = await list(me.accessToken, '?cursor=garbage');
     expect(cursor.status).toBe(400);
     expect(cursor.body.errors[0].field).toBe('query.cursor');
+    // Well-formed cursors whose values no query could take: refused, never sent to the database.
+    for (const position of [
+      { at: 'Invalid Date', id: crypto.randomUUID() },
+      { at: '2026-01-01 00:00:00+00', id: 'x' },
+    ]) {
+      const forged = Buffer.from(JSON.stringify(position)).toString('base64url');
+      expect((await list(me.accessToken, `?cursor=${forged}`)).status).toBe(400);
+    }
   });
 
   it("shows only the caller's own blocks", async () => {

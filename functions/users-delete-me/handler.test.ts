@@ -25,8 +25,18 @@ describe('users-delete-me', () => {
     expect(again.id).not.toBe(account.id);
   });
 
-  it('keeps a tombstone without personal data', async () => {
+  it('keeps a tombstone without personal data, devices or settings', async () => {
     const account = await registerAccount(server(), { displayName: 'Private Person' });
+    const token = account.accessToken;
+    await server().request('POST', '/v1/push/devices', {
+      token,
+      body: { platform: 'fcm', token: 'my-phone' },
+    });
+    await server().request('PATCH', '/v1/users/me/notification-preferences', {
+      token,
+      body: { previews: false },
+    });
+    await server().request('PATCH', '/v1/users/me/ai-settings', { token, body: { enabled: true } });
     await remove(account.accessToken, { password: account.password });
     const { db } = await server().server.platform.database();
     const row = await db
@@ -40,6 +50,10 @@ describe('users-delete-me', () => {
       password_hash: null,
       status: 'deleted',
     });
+    for (const table of ['push_devices', 'notification_preferences', 'ai_settings'] as const) {
+      const left = await db.selectFrom(table).select('user_id').where('user_id', '=', account.id).execute();
+      expect({ table, left }).toEqual({ table, left: [] });
+    }
   });
 
   it('needs the password', async () => {

@@ -13,7 +13,7 @@ export default defineFunction({
   auth: 'user',
   summary: 'Delete the account',
   description:
-    'Needs the password (403 if wrong). Erases email, name, avatar, password, blocks, pending tokens and every file in the drive (the stored objects too), ends every session, and keeps an anonymous tombstone so conversations still show "Deleted user".',
+    'Needs the password (403 if wrong). Erases email, name, avatar, password, blocks, pending tokens, push devices, notification and AI settings, and every file in the drive (the stored objects too); ends every session, and keeps an anonymous tombstone so conversations still show "Deleted user".',
   tags: ['users'],
   uses: ['sql', 'kv', 'blobs'],
   request: { body: DeleteMeBody },

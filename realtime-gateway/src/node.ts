@@ -7,6 +7,7 @@ import {
   type UserSignal,
   userChannel,
 } from '@secureconnect/shared/realtime/event-bus';
+import { GatewayHeartbeats } from '@secureconnect/shared/realtime/gateway-heartbeats';
 import type { PresenceStatus, PresenceStore } from '@secureconnect/shared/realtime/presence-store';
 import type { WebSocket } from 'ws';
 import { Broker } from './broker';
@@ -43,6 +44,8 @@ export class RealtimeNode implements ConnectionHandler {
   /** What each socket's client said it is; a socket that said nothing is online. */
   private readonly statuses = new WeakMap<Connection, PresenceStatus>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** This gateway's socket count in SQL, for the admin statistics. */
+  private readonly heartbeats: GatewayHeartbeats;
   /** What every connection shares (built once the scheduler exists). */
   private readonly transport: Transport;
   private shuttingDown = false;
@@ -86,6 +89,11 @@ export class RealtimeNode implements ConnectionHandler {
       logger,
     });
     this.heartbeat = setInterval(() => this.beat(), config.REALTIME_PING_INTERVAL_MS).unref();
+    this.heartbeats = new GatewayHeartbeats({
+      database: async () => (await platform.database()).db,
+      logger,
+    });
+    this.heartbeats.report(0);
     this.transport = {
       handler: this,
       scheduler: this.scheduler,
@@ -184,6 +192,7 @@ export class RealtimeNode implements ConnectionHandler {
     this.transport.expiries.close();
     this.recovery.close();
     this.presence.close();
+    await this.heartbeats.forget();
   }
 
   private join(connection: Connection, conversationId: string): Promise<void> {
@@ -286,7 +295,9 @@ export class RealtimeNode implements ConnectionHandler {
   }
 
   private beat(): void {
-    for (const connection of this.sockets) connection.heartbeat();
+    let authenticated = 0;
+    for (const connection of this.sockets) if (connection.heartbeat() && connection.session) authenticated++;
+    this.heartbeats.report(authenticated);
     this.presenceStore
       .refresh()
       .catch((error: unknown) => this.platform.logger.warn({ err: error }, 'presence refresh failed'));

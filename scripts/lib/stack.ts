@@ -27,6 +27,7 @@ const LIVEKIT_API_SECRET: Secret = { secret: 'livekit-api-secret', variable: 'LI
 const TURN_SECRET: Secret = { secret: 'turn-secret', variable: 'TURN_SECRET' };
 const FCM_SERVICE_ACCOUNT: Secret = { secret: 'fcm-service-account', variable: 'FCM_SERVICE_ACCOUNT' };
 const APNS_KEY: Secret = { secret: 'apns-key', variable: 'APNS_KEY' };
+const AI_API_KEY: Secret = { secret: 'ai-api-key', variable: 'AI_API_KEY' };
 
 /** Every secret a function may be given. */
 export const SECRETS: readonly Secret[] = [
@@ -42,6 +43,7 @@ export const SECRETS: readonly Secret[] = [
   TURN_SECRET,
   FCM_SERVICE_ACCOUNT,
   APNS_KEY,
+  AI_API_KEY,
 ];
 
 /**
@@ -64,6 +66,8 @@ export const SECRETS_BY_DEPENDENCY: Readonly<Record<string, readonly Secret[]>> 
   calls: [LIVEKIT_API_KEY, LIVEKIT_API_SECRET, TURN_SECRET],
   push: [],
   'push-providers': [FCM_SERVICE_ACCOUNT, APNS_KEY],
+  // Optional too: without AI_BASE_URL and AI_MODEL the AI helpers answer 503; local servers take no key.
+  ai: [AI_API_KEY],
 };
 
 /**
@@ -93,6 +97,10 @@ export const ENVIRONMENT_BY_DEPENDENCY: Readonly<Record<string, Readonly<Record<
     APNS_TEAM_ID: `\${APNS_TEAM_ID}`,
     APNS_TOPIC: `\${APNS_TOPIC}`,
     APNS_URL: `\${APNS_URL:-https://api.push.apple.com}`,
+  },
+  ai: {
+    AI_BASE_URL: `\${AI_BASE_URL}`,
+    AI_MODEL: `\${AI_MODEL}`,
   },
 };
 

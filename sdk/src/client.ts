@@ -1,3 +1,5 @@
+import { AdminApi } from './api/admin';
+import { AiApi } from './api/ai';
 import { AuthApi } from './api/auth';
 import { CallsApi } from './api/calls';
 import { ConversationsApi } from './api/conversations';
@@ -56,6 +58,8 @@ export class SecureConnectClient {
   readonly files: FilesApi;
   readonly calls: CallsApi;
   readonly push: PushApi;
+  readonly ai: AiApi;
+  readonly admin: AdminApi;
   private readonly http: HttpTransport;
 
   constructor(options: SecureConnectClientOptions) {
@@ -79,6 +83,8 @@ export class SecureConnectClient {
     this.files = new FilesApi(this.http);
     this.calls = new CallsApi(this.http);
     this.push = new PushApi(this.http);
+    this.ai = new AiApi(this.http);
+    this.admin = new AdminApi(this.http);
   }
 
   /** The session's current tokens, if logged in. */

@@ -117,6 +117,23 @@ export const OPERATIONS = {
     path: '/v1/users/me/notification-preferences',
     authenticated: true,
   },
+  'ai-settings': { method: 'GET', path: '/v1/users/me/ai-settings', authenticated: true },
+  'ai-settings-update': { method: 'PATCH', path: '/v1/users/me/ai-settings', authenticated: true },
+  'ai-summarize': {
+    method: 'POST',
+    path: '/v1/conversations/:conversationId/ai/summary',
+    authenticated: true,
+  },
+  'ai-suggest-replies': {
+    method: 'POST',
+    path: '/v1/conversations/:conversationId/ai/replies',
+    authenticated: true,
+  },
+  'admin-users': { method: 'GET', path: '/v1/admin/users', authenticated: true },
+  'admin-users-ban': { method: 'POST', path: '/v1/admin/users/:userId/ban', authenticated: true },
+  'admin-users-unban': { method: 'POST', path: '/v1/admin/users/:userId/unban', authenticated: true },
+  'admin-audit-log': { method: 'GET', path: '/v1/admin/audit-log', authenticated: true },
+  'admin-stats': { method: 'GET', path: '/v1/admin/stats', authenticated: true },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -19,6 +19,20 @@ import type {
   UserSchema,
 } from '@secureconnect/shared/accounts/api-schemas';
 import type {
+  AdminUserSchema,
+  AuditEntrySchema,
+  AuditFilterSchema,
+  BanSchema,
+  StatsSchema,
+  UserFilterSchema,
+} from '@secureconnect/shared/admin/api-schemas';
+import type {
+  AiSettingsSchema,
+  ReplySuggestionsSchema,
+  SummarySchema,
+  UpdateAiSettingsSchema,
+} from '@secureconnect/shared/ai/api-schemas';
+import type {
   CallSchema,
   CallTicketSchema,
   IceServerSchema,
@@ -141,6 +155,20 @@ export type PushDevice = Out<typeof DeviceSchema>;
 export type RegisterDeviceInput = In<typeof RegisterDeviceSchema>;
 export type NotificationPreferences = Out<typeof NotificationPreferencesSchema>;
 export type UpdateNotificationPreferencesInput = In<typeof UpdateNotificationPreferencesSchema>;
+
+// AI helpers
+export type AiSettings = Out<typeof AiSettingsSchema>;
+export type UpdateAiSettingsInput = In<typeof UpdateAiSettingsSchema>;
+export type Summary = Out<typeof SummarySchema>;
+export type ReplySuggestions = Out<typeof ReplySuggestionsSchema>;
+
+// Administration
+export type AdminUser = Out<typeof AdminUserSchema>;
+export type AuditEntry = Out<typeof AuditEntrySchema>;
+export type AdminStats = Out<typeof StatsSchema>;
+export type BanInput = In<typeof BanSchema>;
+export type AdminUsersQuery = PageQuery & QueryOf<typeof UserFilterSchema>;
+export type AuditLogQuery = PageQuery & QueryOf<typeof AuditFilterSchema>;
 
 // Query options
 export type PageQuery = QueryOf<typeof PageQuerySchema>;

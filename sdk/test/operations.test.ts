@@ -75,6 +75,16 @@ const CALLS: Record<OperationName, (client: SecureConnectClient) => Promise<unkn
   'push-unregister-device': (c) => c.push.unregisterDevice(DEVICE),
   'notification-preferences': (c) => c.push.preferences(),
   'notification-preferences-update': (c) => c.push.updatePreferences({ previews: false }),
+  'ai-settings': (c) => c.ai.settings(),
+  'ai-settings-update': (c) => c.ai.updateSettings({ enabled: true }),
+  'ai-summarize': (c) => c.ai.summarize(CONVERSATION),
+  'ai-suggest-replies': (c) => c.ai.suggestReplies(CONVERSATION),
+  'admin-users': (c) => c.admin.users({ q: 'ana', status: 'banned', limit: 10 }),
+  'admin-users-ban': (c) => c.admin.ban(USER, { reason: 'spam' }),
+  'admin-users-unban': (c) => c.admin.unban(USER),
+  'admin-audit-log': (c) =>
+    c.admin.auditLog({ userId: USER, event: 'user.banned', from: '2025-01-01T00:00:00Z' }),
+  'admin-stats': (c) => c.admin.stats(),
 };
 
 interface Recorded {

@@ -111,6 +111,7 @@ describe('dev server extras', () => {
     const ready = await server.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(Object.keys(ready.body.checks).sort()).toEqual([
+      'ai',
       'blobs',
       'calls',
       'events',
@@ -123,5 +124,7 @@ describe('dev server extras', () => {
       'sql',
       'verify-key',
     ]);
+    // AI is optional: off is still ready.
+    expect(ready.body.checks.ai).toEqual({ status: 'ok', detail: 'off (AI_BASE_URL, AI_MODEL unset)' });
   });
 });

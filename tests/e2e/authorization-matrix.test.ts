@@ -7,7 +7,8 @@ import { presign, uploadFile } from '../support/drive';
 import { createPoll, vote } from '../support/polls';
 import { useServer } from '../support/use-server';
 
-const server = useServer();
+// AI configured (at a port where nothing listens), so the AI operations get as far as the membership check.
+const server = useServer({ AI_BASE_URL: 'http://127.0.0.1:9/v1', AI_MODEL: 'unreachable' });
 const functions = await loadFunctions();
 
 /** A valid body for each conversation-scoped operation, so that only authorization can refuse it. */
@@ -52,6 +53,8 @@ describe('a non-member', () => {
         'reactions-remove',
         'polls-create',
         'calls-start',
+        'ai-summarize',
+        'ai-suggest-replies',
       ]),
     );
   });
@@ -221,5 +224,32 @@ describe("a non-member of the call's conversation", () => {
       });
       expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 404 });
     }
+  });
+});
+
+const adminOnly = functions.filter((fn) => fn.auth === 'admin');
+
+describe('a user without the admin role', () => {
+  it('covers every admin operation', () => {
+    expect(adminOnly.map((fn) => fn.name).sort()).toEqual([
+      'admin-audit-log',
+      'admin-stats',
+      'admin-users',
+      'admin-users-ban',
+      'admin-users-unban',
+    ]);
+  });
+
+  it('gets 403 from every admin endpoint (401 without a token), and bans nobody', async () => {
+    const [user, target] = [await registerAccount(server()), await registerAccount(server())];
+    for (const fn of adminOnly) {
+      const path = pathFor(fn, { userId: target.id });
+      const body = fn.request.body ? {} : undefined;
+      const asUser = await server().request(fn.method, path, { token: user.accessToken, body });
+      expect({ fn: fn.name, status: asUser.status }).toEqual({ fn: fn.name, status: 403 });
+      const anonymous = await server().request(fn.method, path, { body });
+      expect({ fn: fn.name, status: anonymous.status }).toEqual({ fn: fn.name, status: 401 });
+    }
+    expect((await server().request('GET', '/v1/users/me', { token: target.accessToken })).status).toBe(200);
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFunctions } from '../../scripts/lib/function-catalog';
 import { type AnyFunction, publicFunctions } from '../../shared/src/http/define-function';
 import { registerAccount } from '../../shared/src/testing/accounts';
+import { registerAdmin } from '../support/admin';
 import { useServer } from '../support/use-server';
 
 const server = useServer();
@@ -20,6 +21,12 @@ function pathOf(fn: AnyFunction, bad?: string): string {
   );
 }
 
+/** A token that passes each function's authentication and role check, so that only the input can fail. */
+async function callers(): Promise<(fn: AnyFunction) => string | undefined> {
+  const [user, admin] = [await registerAccount(server()), await registerAdmin(server())];
+  return (fn) => (fn.auth === 'public' ? undefined : (fn.auth === 'admin' ? admin : user).accessToken);
+}
+
 function expectProblem(fn: AnyFunction, what: string, response: { status: number; headers: Headers }) {
   expect({ fn: fn.name, what, status: response.status < 500 && response.status >= 400 }).toEqual({
     fn: fn.name,
@@ -31,11 +38,11 @@ function expectProblem(fn: AnyFunction, what: string, response: { status: number
 
 describe('bad input', () => {
   it('a malformed id in any path is a 400 naming the parameter', async () => {
-    const { accessToken } = await registerAccount(server());
+    const tokenFor = await callers();
     for (const fn of functions) {
       for (const [, name] of fn.path.matchAll(/:(\w+Id)\b/g)) {
         const response = await server().request(fn.method, pathOf(fn, name), {
-          token: accessToken,
+          token: tokenFor(fn),
           body: fn.request.body ? {} : undefined,
         });
         expect({ fn: fn.name, status: response.status }).toEqual({ fn: fn.name, status: 400 });
@@ -47,10 +54,10 @@ describe('bad input', () => {
   });
 
   it('a body that is not JSON, not an object, or of another media type is a 4xx problem', async () => {
-    const { accessToken } = await registerAccount(server());
+    const tokenFor = await callers();
     for (const fn of functions.filter((each) => each.request.body)) {
       const path = pathOf(fn);
-      const token = fn.auth === 'public' ? undefined : accessToken;
+      const token = tokenFor(fn);
       expectProblem(
         fn,
         'malformed JSON',

@@ -5,8 +5,8 @@ import { hashOpaqueToken, newOpaqueToken } from '../auth/opaque-tokens';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords';
 import type { Config } from '../config/env';
 import type { DB, EmailTokenPurpose, UserRow } from '../db/schema';
-import { isUniqueViolation, withTransaction } from '../db/transaction';
-import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '../errors/problem';
+import { isUniqueViolation, withReadCommitted, withTransaction } from '../db/transaction';
+import { badRequest, conflict, ProblemError, unauthorized } from '../errors/problem';
 import type { Mailer } from '../mail/mailer';
 import {
   passwordResetEmail,
@@ -151,27 +151,29 @@ export class AccountService {
       throw unauthorized(BAD_CREDENTIALS);
     }
 
-    if (user.status === 'banned') {
-      metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'banned' });
-      await audit.record(
-        {
-          event: 'login.failed',
-          subjectId: user.id,
-          details: { reason: 'banned' },
-        },
-        meta,
-      );
-      throw forbidden('This account has been suspended.');
-    }
+    // Only once the password checked out: to anyone else a banned account answers like any other.
+    if (user.status === 'banned') return this.refuseBanned(user.id, meta);
 
-    if (user.failed_login_count > 0 || user.locked_until !== null) {
-      await db
-        .updateTable('users')
-        .set({ failed_login_count: 0, locked_until: null })
-        .where('id', '=', user.id)
-        .execute();
+    // The user's row stays locked while the session opens: a ban either commits first, and is
+    // seen here, or waits for this session and then revokes it with the others.
+    const opened = await withReadCommitted(
+      db,
+      async (trx) => {
+        const current = await trx
+          .updateTable('users')
+          .set({ failed_login_count: 0, locked_until: null })
+          .where('id', '=', user.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const tokens = current.status === 'active' ? await sessions.open(current, meta, trx) : null;
+        return { current, tokens };
+      },
+      { metrics },
+    );
+    if (!opened.tokens) {
+      if (opened.current.status === 'banned') return this.refuseBanned(user.id, meta);
+      throw unauthorized(BAD_CREDENTIALS);
     }
-    const tokens = await sessions.open(user, meta);
     metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'success' });
     await audit.record(
       {
@@ -181,7 +183,24 @@ export class AccountService {
       },
       meta,
     );
-    return { user: toUser(user), ...tokens };
+    return { user: toUser(opened.current), ...opened.tokens };
+  }
+
+  private async refuseBanned(userId: string, meta: RequestMeta): Promise<never> {
+    this.deps.metrics.authAttemptsTotal.inc({ kind: 'login', outcome: 'banned' });
+    await this.deps.audit.record(
+      {
+        event: 'login.failed',
+        subjectId: userId,
+        details: { reason: 'banned' },
+      },
+      meta,
+    );
+    throw new ProblemError(
+      403,
+      'account-banned',
+      'This account has been banned by an administrator, so it cannot log in. Contact the operators of this service.',
+    );
   }
 
   private async recordFailedLogin(user: UserRow, meta: RequestMeta): Promise<void> {
@@ -375,7 +394,14 @@ export class AccountService {
   async deleteAccount(claims: AccessTokenClaims, password: string, meta: RequestMeta): Promise<void> {
     const user = await this.requirePassword(claims.userId, password);
     await withTransaction(this.deps.db, async (trx) => {
-      await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).execute();
+      for (const table of [
+        'email_tokens',
+        'push_devices',
+        'notification_preferences',
+        'ai_settings',
+      ] as const) {
+        await trx.deleteFrom(table).where('user_id', '=', user.id).execute();
+      }
       await this.deps.files.forget(trx, user.id);
       await trx
         .deleteFrom('user_blocks')

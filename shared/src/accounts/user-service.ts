@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { afterCursor, decodeTimeCursor, encodeCursor, exactTime } from '../db/cursor';
 import type { DB } from '../db/schema';
 import { badRequest, notFound, unauthorized } from '../errors/problem';
 import type { RequestMeta } from './account-service';
@@ -127,17 +127,14 @@ export class UserService {
       .selectFrom('user_blocks')
       .innerJoin('users', 'users.id', 'user_blocks.blocked_id')
       .select(['users.id', 'users.display_name', 'users.avatar_file_id', 'user_blocks.created_at'])
+      .select(exactTime('user_blocks.created_at').as('position'))
       .where('user_blocks.blocker_id', '=', callerId)
       .orderBy('user_blocks.created_at', 'desc')
       .orderBy('user_blocks.blocked_id', 'desc')
       .limit(page.limit + 1);
     if (page.cursor) {
-      const { at, id } = decodeCursor(page.cursor, ['at', 'id'] as const);
-      query = query.where((eb) =>
-        eb.or([
-          eb('user_blocks.created_at', '<', new Date(at)),
-          eb.and([eb('user_blocks.created_at', '=', new Date(at)), eb('user_blocks.blocked_id', '<', id)]),
-        ]),
+      query = query.where(
+        afterCursor('user_blocks.created_at', 'user_blocks.blocked_id', decodeTimeCursor(page.cursor)),
       );
     }
     const rows = await query.execute();
@@ -148,7 +145,7 @@ export class UserService {
     const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;
     return {
       items,
-      nextCursor: last ? encodeCursor({ at: new Date(last.created_at).toISOString(), id: last.id }) : null,
+      nextCursor: last ? encodeCursor({ at: last.position, id: last.id }) : null,
     };
   }
 }

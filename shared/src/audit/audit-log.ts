@@ -3,21 +3,27 @@ import type { AuditLogRow, DB } from '../db/schema';
 import type { Logger } from '../observability/logger';
 
 /** Security events kept for admins (SPEC §5 admin-audit-log, §8 account protection). */
-export type AuditEvent =
-  | 'user.registered'
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'login.locked'
-  | 'account.locked'
-  | 'session.revoked'
-  | 'refresh-token.reused'
-  | 'email.verified'
-  | 'password.reset-requested'
-  | 'password.reset'
-  | 'password.changed'
-  | 'user.deleted'
-  | 'user.blocked'
-  | 'user.unblocked';
+export const AUDIT_EVENTS = [
+  'user.registered',
+  'login.succeeded',
+  'login.failed',
+  'login.locked',
+  'account.locked',
+  'session.revoked',
+  'refresh-token.reused',
+  'email.verified',
+  'password.reset-requested',
+  'password.reset',
+  'password.changed',
+  'user.deleted',
+  'user.blocked',
+  'user.unblocked',
+  'user.banned',
+  'user.unbanned',
+  'user.role-granted',
+  'user.role-revoked',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 export interface AuditEntry {
   event: AuditEvent;

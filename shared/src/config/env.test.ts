@@ -46,6 +46,10 @@ describe('loadConfig', () => {
       { S3_ACCESS_KEY_ID: 'AKIDEXAMPLE' },
       'S3_SECRET_ACCESS_KEY: must be set together with S3_ACCESS_KEY_ID (or both left unset for the default credential chain)',
     ],
+    [
+      { AI_BASE_URL: 'http://127.0.0.1:11434/v1', AI_TIMEOUT_MS: '10000' },
+      'AI_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS (a slow AI server must end in a 503, not the 504 of the whole request) (got "10000")',
+    ],
   ])('stops with one line naming the variable: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
   });

@@ -183,6 +183,13 @@ export const EnvSchema = v.object({
   APNS_URL: v.optional(v.pipe(v.string(), v.url('must be a URL')), 'https://api.push.apple.com'),
   PUSH_DISPATCH_URL: url(['http:', 'https:']),
 
+  AI_BASE_URL: url(['http:', 'https:']),
+  AI_API_KEY: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  AI_MODEL: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  AI_TIMEOUT_MS: integer(8000, 100, 120_000),
+  AI_MAX_MESSAGES: integer(50, 1, 1000),
+  AI_MAX_INPUT_BYTES: integer(16 * 1024, 256, 1024 * 1024),
+
   GROUP_MAX_MEMBERS: integer(1024, 2, 100_000),
   MESSAGE_MAX_BYTES: integer(16 * 1024, 256, 1024 * 1024),
 
@@ -200,6 +207,7 @@ export const EnvSchema = v.object({
   RATE_LIMIT_SEND_MESSAGE: rateLimit('30/10'),
   RATE_LIMIT_PRESIGN: rateLimit('30/60'),
   RATE_LIMIT_KEY_BUNDLE: rateLimit('60/60'),
+  RATE_LIMIT_AI: rateLimit('10/60'),
   LOCKOUT_THRESHOLD: integer(5, 1, 100),
   LOCKOUT_SECONDS: integer(15 * 60, 1, 24 * 3600),
 });
@@ -253,6 +261,13 @@ const ConfigSchema = v.pipe(
     ),
     ['APNS_KEY_ID'],
   ),
+  v.forward(
+    v.check(
+      (env) => env.AI_BASE_URL === undefined || env.AI_TIMEOUT_MS < env.REQUEST_TIMEOUT_MS,
+      'must be below REQUEST_TIMEOUT_MS (a slow AI server must end in a 503, not the 504 of the whole request)',
+    ),
+    ['AI_TIMEOUT_MS'],
+  ),
 );
 
 export type Config = v.InferOutput<typeof EnvSchema>;
@@ -272,6 +287,7 @@ const SECRET_NAMES = [
   'TURN_SECRET',
   'FCM_SERVICE_ACCOUNT',
   'APNS_KEY',
+  'AI_API_KEY',
 ] as const;
 
 /** Resolves `NAME_FILE` indirections; the file wins only when `NAME` itself is unset. */

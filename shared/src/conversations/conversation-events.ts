@@ -31,6 +31,16 @@ interface Preview {
   createdAt: Date;
 }
 
+/** One more message on its day, for the admin statistics (SPEC §5 admin-stats). */
+interface DailyCount {
+  /** The message's UTC date, `YYYY-MM-DD`. */
+  day: string;
+  /** One of {@link COUNT_SHARDS} rows per day, at random, so concurrent sends rarely wait on one row. */
+  shard: number;
+}
+
+const COUNT_SHARDS = 8;
+
 const summaryOf = (event: ConversationEvent): Summary => ({
   conversationId: event.conversationId,
   seq: String(event.seq),
@@ -65,13 +75,24 @@ function refreshSummary(db: QueryCreator<DB>, summary: Summary, message?: Previe
 }
 
 /**
- * The summary with the message as its preview, and the sender's read pointer moved past it
- * (they have read what they wrote) — forward only, as every read pointer moves.
+ * The summary with the message as its preview, the message counted on its day, and the sender's
+ * read pointer moved past it (they have read what they wrote) — forward only, as every read
+ * pointer moves.
  */
-const sentStatement = queryTemplate((db: Kysely<DB>, p: Summary & Preview) =>
+const sentStatement = queryTemplate((db: Kysely<DB>, p: Summary & Preview & DailyCount) =>
   db
     // A data-modifying CTE runs to completion even though nothing reads it (PostgreSQL, CockroachDB).
     .with('summary', (db) => refreshSummary(db, p, p))
+    .with('counted', (db) =>
+      db
+        .insertInto('message_daily_counts')
+        .values({ day: p.day, shard: p.shard, count: 1 })
+        .onConflict((oc) =>
+          oc
+            .columns(['day', 'shard'])
+            .doUpdateSet((eb) => ({ count: eb('message_daily_counts.count', '+', 1) })),
+        ),
+    )
     .updateTable('conversation_members')
     .set({ read_seq: p.seq })
     .where('conversation_id', '=', p.conversationId)
@@ -103,14 +124,19 @@ export class ConversationEvents {
   async messageSent(event: ConversationEvent, message: SentMessage): Promise<void> {
     await this.publish(event);
     const { record, e2ee } = message;
-    await this.bestEffort(event, "conversation summary and sender's read pointer not updated", () =>
-      sentStatement.execute(this.db, {
-        ...summaryOf(event),
-        messageId: record.id,
-        senderId: record.senderId,
-        preview: e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
-        createdAt: record.createdAt,
-      }),
+    await this.bestEffort(
+      event,
+      "conversation summary, daily count and sender's read pointer not updated",
+      () =>
+        sentStatement.execute(this.db, {
+          ...summaryOf(event),
+          messageId: record.id,
+          senderId: record.senderId,
+          preview: e2ee ? null : record.body.slice(0, PREVIEW_LENGTH),
+          createdAt: record.createdAt,
+          day: record.createdAt.toISOString().slice(0, 10),
+          shard: Math.floor(Math.random() * COUNT_SHARDS),
+        }),
     );
   }
 

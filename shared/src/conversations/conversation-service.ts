@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config/env';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { afterCursor, decodeTimeCursor, encodeCursor, exactTime } from '../db/cursor';
 import type { ConversationRow, DB, MemberRole } from '../db/schema';
 import { isUniqueViolation, withTransaction } from '../db/transaction';
 import { conflict, notFound, ProblemError } from '../errors/problem';
@@ -196,6 +196,7 @@ export class ConversationService {
       .innerJoin('conversations', 'conversations.id', 'me.conversation_id')
       .selectAll('conversations')
       .select(['me.role', 'me.read_seq', 'me.muted_until'])
+      .select(exactTime('conversations.updated_at').as('position'))
       .select((eb) =>
         eb
           .selectFrom('conversation_members as everyone')
@@ -208,19 +209,15 @@ export class ConversationService {
       .orderBy('conversations.id', 'desc')
       .limit(page.limit + 1);
     if (page.cursor) {
-      const { at, id } = decodeCursor(page.cursor, ['at', 'id'] as const);
-      query = query.where((eb) =>
-        eb.or([
-          eb('conversations.updated_at', '<', new Date(at)),
-          eb.and([eb('conversations.updated_at', '=', new Date(at)), eb('conversations.id', '<', id)]),
-        ]),
+      query = query.where(
+        afterCursor('conversations.updated_at', 'conversations.id', decodeTimeCursor(page.cursor)),
       );
     }
     const rows = await query.execute();
     const pageRows = rows.slice(0, page.limit);
     const items = await Promise.all(
       pageRows.map(async (row) => {
-        const { role, read_seq, muted_until, member_count, ...conversation } = row;
+        const { role, read_seq, muted_until, member_count, position: _position, ...conversation } = row;
         const unreadCount = await this.deps.messages.countMessagesAfter(
           row.id,
           Number(read_seq),
@@ -237,7 +234,7 @@ export class ConversationService {
     const last = rows.length > page.limit ? pageRows[pageRows.length - 1] : undefined;
     return {
       items,
-      nextCursor: last ? encodeCursor({ at: new Date(last.updated_at).toISOString(), id: last.id }) : null,
+      nextCursor: last ? encodeCursor({ at: last.position, id: last.id }) : null,
     };
   }
 

@@ -36,6 +36,9 @@ const EVERY_TABLE: Record<keyof DB, true> = {
   call_participants: true,
   push_devices: true,
   notification_preferences: true,
+  ai_settings: true,
+  message_daily_counts: true,
+  gateway_heartbeats: true,
 };
 
 const noPostgres = !process.env.SC_TEST_DATABASE_URL;

@@ -274,6 +274,25 @@ export interface NotificationPreferencesTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface AiSettingsTable {
+  user_id: string;
+  enabled: boolean;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface MessageDailyCountsTable {
+  /** A calendar day (UTC), read back as `YYYY-MM-DD` text or a Date depending on the driver. */
+  day: ColumnType<Date | string, string, string>;
+  shard: number;
+  count: BigIntColumn;
+}
+
+export interface GatewayHeartbeatsTable {
+  gateway_id: string;
+  sockets: number;
+  seen_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -300,6 +319,9 @@ export interface DB {
   call_participants: CallParticipantsTable;
   push_devices: PushDevicesTable;
   notification_preferences: NotificationPreferencesTable;
+  ai_settings: AiSettingsTable;
+  message_daily_counts: MessageDailyCountsTable;
+  gateway_heartbeats: GatewayHeartbeatsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { type BlobStore, objectKey, type SignedRequest, userPrefix } from '../blobs/blob-store';
 import type { Config } from '../config/env';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { afterCursor, decodeTimeCursor, encodeCursor, exactTime } from '../db/cursor';
 import type { DB, FileRow } from '../db/schema';
 import { withReadCommitted } from '../db/transaction';
-import { badRequest, conflict, forbidden, notFound, ProblemError } from '../errors/problem';
+import { conflict, forbidden, notFound, ProblemError } from '../errors/problem';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
@@ -204,18 +204,13 @@ export class DriveService {
     let query = db
       .selectFrom('files')
       .selectAll()
+      .select(exactTime('files.created_at').as('position'))
       .where('owner_id', '=', callerId)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(page.limit + 1);
-    if (page.cursor) {
-      const { createdAt, id } = decodeCursor(page.cursor, ['createdAt', 'id'] as const);
-      const after = new Date(createdAt);
-      if (Number.isNaN(after.getTime())) throw invalidCursor();
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', after), eb.and([eb('created_at', '=', after), eb('id', '<', id)])]),
-      );
-    }
+    if (page.cursor)
+      query = query.where(afterCursor('files.created_at', 'files.id', decodeTimeCursor(page.cursor)));
     const [rows, usage] = await Promise.all([
       query.execute(),
       db.selectFrom('drive_usage').selectAll().where('user_id', '=', callerId).executeTakeFirst(),
@@ -224,10 +219,7 @@ export class DriveService {
     const last = items.at(-1);
     return {
       items: items.map(toDriveFile),
-      nextCursor:
-        rows.length > page.limit && last
-          ? encodeCursor({ createdAt: new Date(last.created_at).toISOString(), id: last.id })
-          : null,
+      nextCursor: rows.length > page.limit && last ? encodeCursor({ at: last.position, id: last.id }) : null,
       usedBytes: Number(usage?.used_bytes ?? 0),
       reservedBytes: Number(usage?.reserved_bytes ?? 0),
       quotaBytes: config.DRIVE_QUOTA_BYTES,
@@ -433,8 +425,3 @@ export class DriveService {
     return true;
   }
 }
-
-const invalidCursor = () =>
-  badRequest('The cursor is invalid.', [
-    { field: 'query.cursor', message: 'is not a cursor this API issued' },
-  ]);

@@ -265,6 +265,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly aiRequestsTotal = new Counter({
+    name: 'ai_requests_total',
+    help: 'Calls to the AI server by result (ok, refused, timeout, unavailable).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly aiTokensTotal = new Counter({
+    name: 'ai_tokens_total',
+    help: 'Tokens the AI server reported using, by kind (prompt, completion).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry });

@@ -2,6 +2,8 @@ import type { AccountService } from '../accounts/account-service';
 import type { SessionService } from '../accounts/session-service';
 import type { RevocationFeed } from '../accounts/session-verdicts';
 import type { UserService } from '../accounts/user-service';
+import type { AdminService } from '../admin/admin-service';
+import type { AiService } from '../ai/ai-service';
 import type { AuditLog } from '../audit/audit-log';
 import type { AccessTokenClaims, AccessTokens } from '../auth/access-tokens';
 import type { BlobStore } from '../blobs/blob-store';
@@ -35,7 +37,8 @@ import type { PresenceStore } from '../realtime/presence-store';
  * A store or secret a function uses. `signing-key` is the JWT private key (only functions that
  * issue tokens get it); `verify-key` the public key every authenticated function needs; `blobs`
  * the drive's object storage; `calls` LiveKit and TURN; `push` the queue to push-dispatch (those
- * who announce messages and calls); `push-providers` FCM and APNs (push-dispatch itself).
+ * who announce messages and calls); `push-providers` FCM and APNs (push-dispatch itself); `ai`
+ * the OpenAI-compatible server of the AI helpers.
  */
 export type Dependency =
   | 'sql'
@@ -48,7 +51,8 @@ export type Dependency =
   | 'blobs'
   | 'calls'
   | 'push'
-  | 'push-providers';
+  | 'push-providers'
+  | 'ai';
 
 export type CheckStatus = 'ok' | 'degraded' | 'down';
 
@@ -369,6 +373,18 @@ export class Platform {
     });
   }
 
+  admin(): Promise<AdminService> {
+    return this.once('admin', async () => {
+      const [{ AdminService }, database, sessions, audit] = await Promise.all([
+        import('../admin/admin-service'),
+        this.database(),
+        this.sessions(),
+        this.auditLog(),
+      ]);
+      return new AdminService({ db: database.db, sessions, audit, config: this.config });
+    });
+  }
+
   private conversationEvents(): Promise<ConversationEvents> {
     return this.once('conversation-events', async () => {
       const [{ ConversationEvents }, database, bus] = await Promise.all([
@@ -588,6 +604,29 @@ export class Platform {
     );
   }
 
+  /**
+   * The AI helpers: off (every call answers 503) unless AI_BASE_URL and AI_MODEL are set. The
+   * openai package loads with the first request sent, so no other function ever evaluates it.
+   */
+  ai(): Promise<AiService> {
+    return this.once('ai', async () => {
+      const [{ AiService }, database, limiter] = await Promise.all([
+        import('../ai/ai-service'),
+        this.database(),
+        this.rateLimiter(),
+      ]);
+      return new AiService({
+        db: database.db,
+        // The settings functions never read messages, so they do not open the message store.
+        messages: () => this.messageStore(),
+        limiter,
+        metrics: this.metrics,
+        logger: this.logger,
+        config: this.config,
+      });
+    });
+  }
+
   /** Verifies an access token and that its session is still live (logout, bans, resets end it). */
   async authenticate(token: string): Promise<AccessTokenClaims> {
     const tokens = await this.accessTokens();
@@ -616,6 +655,7 @@ export class Platform {
       calls: () => this.sfu(),
       push: () => this.pushQueue(),
       'push-providers': () => this.pushDispatcher(),
+      ai: () => this.ai(),
     };
     await Promise.all(dependencies.map((dependency) => opening[dependency]()));
   }
@@ -635,10 +675,11 @@ export class Platform {
       messages: undefined,
       // A directory per container would lose files whenever the container goes.
       blobs: 'S3_BUCKET',
-      // Optional integrations: without them calls are P2P and notifications go to the log.
+      // Optional integrations: without them calls are P2P, notifications go to the log and AI is off.
       calls: undefined,
       push: undefined,
       'push-providers': undefined,
+      ai: undefined,
     };
     for (const dependency of dependencies) {
       const variable = required[dependency];
@@ -724,6 +765,8 @@ export class Platform {
           detail: `fcm: ${via(this.config.FCM_SERVICE_ACCOUNT)}, apns: ${via(this.config.APNS_KEY)}`,
         };
       },
+      // Not probed: the server may bill per call, and AI being off or away degrades nothing else.
+      ai: async () => ({ status: 'ok', detail: (await this.ai()).describe() }),
     };
     const entries = await Promise.all(
       dependencies.map(async (dependency) => {

@@ -14,7 +14,8 @@ export type RateLimitName =
   | 'password-reset'
   | 'send-message'
   | 'presign'
-  | 'key-bundle';
+  | 'key-bundle'
+  | 'ai';
 
 const SETTINGS = {
   login: 'RATE_LIMIT_LOGIN',
@@ -24,6 +25,7 @@ const SETTINGS = {
   'send-message': 'RATE_LIMIT_SEND_MESSAGE',
   presign: 'RATE_LIMIT_PRESIGN',
   'key-bundle': 'RATE_LIMIT_KEY_BUNDLE',
+  ai: 'RATE_LIMIT_AI',
 } as const satisfies Record<RateLimitName, keyof Config>;
 
 /** The configuration a {@link RateLimiter} reads. */
