@@ -154,7 +154,7 @@ describe('AccessTokens', () => {
 
   it('refuses to issue without the private key, and to live longer than 15 minutes', async () => {
     const verifyOnly = new AccessTokens({
-      keys: { publicKey: keys.publicKey, keyId: keys.keyId },
+      keys: { verificationKeys: keys.verificationKeys, keyId: keys.keyId },
       issuer: ISSUER,
       audience: AUDIENCE,
       ttlSeconds: 60,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { type CryptoKey, errors, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import type { UserRole } from '../db/schema';
 import { unauthorized } from '../errors/problem';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys';
@@ -150,10 +150,17 @@ export class AccessTokens {
     return claimsOf(verified);
   }
 
+  /** The public key the token names (`kid`); an unknown or missing `kid` fails verification. */
+  #keyOf = ({ kid }: JWTHeaderParameters): CryptoKey => {
+    const key = kid === undefined ? undefined : this.#keys.verificationKeys.get(kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+
   async #verifyFully(token: string): Promise<VerifiedToken> {
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
-      ({ payload } = await jwtVerify(token, this.#keys.publicKey, {
+      ({ payload } = await jwtVerify(token, this.#keyOf, {
         algorithms: [SIGNING_ALGORITHM],
         issuer: this.#issuer,
         audience: this.#audience,

@@ -75,6 +75,47 @@ describe('loadSigningKeys', () => {
     await expect(mismatched).rejects.toThrow(/^JWT_PUBLIC_KEY:/);
   });
 
+  it('rotates with overlap: tokens of the old and the new key verify while JWT_PUBLIC_KEY holds both', async () => {
+    const [old, next] = [await pemPair(), await pemPair()];
+    const options = { issuer: 'i', audience: 'a', ttlSeconds: 60 };
+    const issue = async (pair: typeof old) =>
+      (
+        await new AccessTokens({
+          keys: await loadSigningKeys({ privateKeyPem: pair.privateKeyPem, dataDir, needPrivateKey: true }),
+          ...options,
+        }).issue({ userId: 'u', sessionId: 's', role: 'user' })
+      ).token;
+    const verifier = async (publicKeyPem: string) =>
+      new AccessTokens({
+        keys: await loadSigningKeys({ publicKeyPem, dataDir, needPrivateKey: false }),
+        ...options,
+      });
+    const [oldToken, newToken] = [await issue(old), await issue(next)];
+
+    // 1. Verifiers learn the new key beside the old; 2. the issuer switches; 3. the old key goes.
+    const both = await verifier(`${old.publicKeyPem}\n${next.publicKeyPem}`);
+    await expect(both.verify(oldToken)).resolves.toMatchObject({ userId: 'u' });
+    await expect(both.verify(newToken)).resolves.toMatchObject({ userId: 'u' });
+    const issuing = await loadSigningKeys({
+      privateKeyPem: next.privateKeyPem,
+      publicKeyPem: `${old.publicKeyPem}\n${next.publicKeyPem}`,
+      dataDir,
+      needPrivateKey: true,
+    });
+    expect([...issuing.verificationKeys.keys()]).toHaveLength(2);
+    const onlyNew = await verifier(next.publicKeyPem);
+    await expect(onlyNew.verify(newToken)).resolves.toMatchObject({ userId: 'u' });
+    await expect(onlyNew.verify(oldToken)).rejects.toThrow(/invalid/i);
+    // The issuer's own key must be among those it announces.
+    const without = loadSigningKeys({
+      privateKeyPem: next.privateKeyPem,
+      publicKeyPem: old.publicKeyPem,
+      dataDir,
+      needPrivateKey: true,
+    });
+    await expect(without).rejects.toThrow(/^JWT_PUBLIC_KEY: does not include/);
+  });
+
   it('refuses to start a token-issuing process with only the public key', async () => {
     const { publicKeyPem } = await pemPair();
     await expect(loadSigningKeys({ publicKeyPem, dataDir, needPrivateKey: true })).rejects.toThrow(

@@ -22,16 +22,23 @@ export const SIGNING_ALGORITHM = 'EdDSA';
  * key means restarting the process.
  */
 export interface SigningKeys {
-  readonly publicKey: CryptoKey;
+  /**
+   * Every public key a token may be signed with, by `kid` (its RFC 7638 thumbprint): the signing
+   * key's, and during a rotation the one before or after it (JWT_PUBLIC_KEY may hold several).
+   */
+  readonly verificationKeys: ReadonlyMap<string, CryptoKey>;
   readonly privateKey?: CryptoKey;
-  /** RFC 7638 JWK thumbprint of the public key, carried as the JWT `kid`. */
+  /**
+   * RFC 7638 JWK thumbprint of the signing key's public half, carried as the JWT `kid`; with no
+   * private key, the first key of JWT_PUBLIC_KEY.
+   */
   readonly keyId: string;
 }
 
 export interface LoadSigningKeysOptions {
   /** JWT_PRIVATE_KEY: PKCS#8 PEM. */
   privateKeyPem?: string;
-  /** JWT_PUBLIC_KEY: SPKI PEM. */
+  /** JWT_PUBLIC_KEY: one SPKI PEM, or several one after another while keys are rotated. */
   publicKeyPem?: string;
   /** DATA_DIR: where embedded mode keeps its generated key. */
   dataDir: string;
@@ -58,27 +65,43 @@ export async function loadSigningKeys(options: LoadSigningKeysOptions): Promise<
     privateKeySource = `DATA_DIR: ${path}`;
   }
 
+  const given = publicKeyPem === undefined ? [] : await importPublicKeys(publicKeyPem);
   if (privateKeyPem === undefined) {
     if (needPrivateKey) {
       throw new ConfigError('JWT_PRIVATE_KEY: required to issue tokens (only JWT_PUBLIC_KEY is set)');
     }
-    const publicKey = await importPublicKey(publicKeyPem as string, 'JWT_PUBLIC_KEY');
-    return { publicKey, keyId: await thumbprint(publicKey) };
+    const [first] = given;
+    if (!first) throw new ConfigError('JWT_PUBLIC_KEY: holds no public key');
+    return { verificationKeys: new Map(given), keyId: first[0] };
   }
 
   const privateKey = await importPrivateKey(privateKeyPem, privateKeySource);
   // The private key stays non-extractable; the public half is derived from the PEM instead.
   const derivedPublicKey = await importPublicKey(publicPemOf(privateKeyPem), privateKeySource);
   const keyId = await thumbprint(derivedPublicKey);
-  if (publicKeyPem !== undefined) {
-    const givenPublicKey = await importPublicKey(publicKeyPem, 'JWT_PUBLIC_KEY');
-    if ((await thumbprint(givenPublicKey)) !== keyId) {
-      throw new ConfigError('JWT_PUBLIC_KEY: does not match JWT_PRIVATE_KEY');
-    }
+  if (given.length > 0 && !given.some(([kid]) => kid === keyId)) {
+    throw new ConfigError('JWT_PUBLIC_KEY: does not include the public key of JWT_PRIVATE_KEY');
   }
-  return needPrivateKey
-    ? { publicKey: derivedPublicKey, privateKey, keyId }
-    : { publicKey: derivedPublicKey, keyId };
+  const verificationKeys = new Map([[keyId, derivedPublicKey], ...given]);
+  return needPrivateKey ? { verificationKeys, privateKey, keyId } : { verificationKeys, keyId };
+}
+
+const PUBLIC_KEY_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/** Each public key of JWT_PUBLIC_KEY by its thumbprint, in the order given. */
+async function importPublicKeys(pems: string): Promise<Array<[string, CryptoKey]>> {
+  const blocks = pems.match(PUBLIC_KEY_PEM) ?? [];
+  if (blocks.length === 0)
+    throw new ConfigError('JWT_PUBLIC_KEY: must be an Ed25519 public key in SPKI PEM form');
+  return Promise.all(
+    blocks.map(async (pem, index): Promise<[string, CryptoKey]> => {
+      const key = await importPublicKey(
+        pem,
+        blocks.length > 1 ? `JWT_PUBLIC_KEY (key ${index + 1})` : 'JWT_PUBLIC_KEY',
+      );
+      return [await thumbprint(key), key];
+    }),
+  );
 }
 
 async function readOrCreateEmbeddedKey(path: string): Promise<string> {
