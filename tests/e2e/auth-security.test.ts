@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { importPKCS8, SignJWT, UnsecuredJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctions } from '../../scripts/lib/function-catalog';
 import { registerAccount, tokenFromMail } from '../../shared/src/testing/accounts';
@@ -18,6 +18,11 @@ const ISSUER = 'secureconnect';
 const AUDIENCE = 'secureconnect-api';
 const LOCKOUT_SECONDS = 3;
 
+/** The `kid` the server puts on its tokens: the RFC 7638 thumbprint of its public key. */
+const serverKeyId = importSPKI(serverKeys.publicKey, 'EdDSA', { extractable: true }).then(async (key) =>
+  calculateJwkThumbprint(await exportJWK(key)),
+);
+
 let server: TestServer;
 
 beforeAll(async () => {
@@ -34,12 +39,20 @@ afterAll(() => server?.close());
 
 async function forge(
   claims: { sub: string; sid: string },
-  options: { key?: string; issuer?: string; audience?: string; expiresAt?: number; typ?: string } = {},
+  options: {
+    key?: string;
+    kid?: string | null;
+    issuer?: string;
+    audience?: string;
+    expiresAt?: number;
+    typ?: string;
+  } = {},
 ) {
   const key = await importPKCS8(options.key ?? serverKeys.privateKey, 'EdDSA');
+  const kid = options.kid === undefined ? await serverKeyId : (options.kid ?? undefined);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sid: claims.sid, role: 'admin' })
-    .setProtectedHeader({ alg: 'EdDSA', typ: options.typ ?? 'at+jwt' })
+    .setProtectedHeader({ alg: 'EdDSA', typ: options.typ ?? 'at+jwt', ...(kid && { kid }) })
     .setSubject(claims.sub)
     .setJti(crypto.randomUUID())
     .setIssuedAt(now - 60)
@@ -95,6 +108,11 @@ describe('access tokens', () => {
     [
       'the wrong audience',
       (claims: { sub: string; sid: string }) => forge(claims, { audience: 'another-api' }),
+    ],
+    ['a token naming no key', (claims: { sub: string; sid: string }) => forge(claims, { kid: null })],
+    [
+      'a token naming an unknown key',
+      (claims: { sub: string; sid: string }) => forge(claims, { kid: 'not-a-key-we-hold' }),
     ],
     ['the wrong issuer', (claims: { sub: string; sid: string }) => forge(claims, { issuer: 'evil' })],
     ['the wrong token type', (claims: { sub: string; sid: string }) => forge(claims, { typ: 'JWT' })],
