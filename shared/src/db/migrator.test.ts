@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../testing/database';
 import { testObservability } from '../testing/observability';
 import { type Database, openDatabase } from './database';
 import { migrations } from './migrations/index';
-import { migrateToLatest } from './migrator';
+import { DatabaseAheadError, migrateToLatest } from './migrator';
 import type { DB } from './schema';
 
 /** Every table of schema.ts; the type makes tsc fail here when a table is added there. */
@@ -45,13 +45,17 @@ const noPostgres = !process.env.SC_TEST_DATABASE_URL;
 
 /** A logger whose lines the test can read. */
 function recordingLogger() {
-  const lines: Array<{ msg: string; migration?: string }> = [];
+  const lines: Array<{ msg: string; migration?: string; migrations?: string[] }> = [];
   const logger = createLogger({
     level: 'info',
     service: 'test',
     destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
   });
-  return { logger, applied: () => lines.filter((line) => line.msg === 'migration applied') };
+  return {
+    logger,
+    applied: () => lines.filter((line) => line.msg === 'migration applied'),
+    lines: () => lines,
+  };
 }
 
 async function appliedMigrations(database: Database): Promise<string[]> {
@@ -120,6 +124,42 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
       expect(applied().map((line) => line.migration)).toEqual(Object.keys(migrations));
       expect(await appliedMigrations(database)).toEqual(Object.keys(migrations));
+    });
+
+    it('starts a rolled-back release on the schema a newer release left, and says so', async () => {
+      const database = await freshDatabase();
+      await migrateToLatest(database.db, testObservability().logger);
+      const newer = '9999_from_a_newer_release';
+      await sql`insert into kysely_migration (name, timestamp) values (${newer}, ${new Date().toISOString()})`.execute(
+        database.db,
+      );
+      const { logger, applied, lines } = recordingLogger();
+
+      await migrateToLatest(database.db, logger);
+
+      expect(applied()).toEqual([]);
+      expect(lines()).toContainEqual(
+        expect.objectContaining({
+          msg: 'database schema is ahead of this release; running on it unchanged',
+          migrations: [newer],
+        }),
+      );
+      expect(await appliedMigrations(database)).toEqual([...Object.keys(migrations), newer]);
+    });
+
+    it('refuses a database whose history diverged from this release', async () => {
+      const database = await freshDatabase();
+      await migrateToLatest(database.db, testObservability().logger);
+      const last = Object.keys(migrations).at(-1) as string;
+      await sql`delete from kysely_migration where name = ${last}`.execute(database.db);
+      await sql`insert into kysely_migration (name, timestamp) values ('9999_elsewhere', ${new Date().toISOString()})`.execute(
+        database.db,
+      );
+
+      const refused = migrateToLatest(database.db, testObservability().logger);
+
+      await expect(refused).rejects.toThrow(DatabaseAheadError);
+      await expect(refused).rejects.toThrow(`lacks some it needs (${last})`);
     });
   });
 }

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
   type Kysely,
   MIGRATION_LOCK_ID,
   type MigrationResult,
@@ -38,12 +39,38 @@ async function ensureLockRow(db: AnyDatabase): Promise<void> {
     .execute();
 }
 
+/** Migrations the database records as applied that this release does not know. */
+export class DatabaseAheadError extends Error {}
+
+/**
+ * What the database has applied that this release does not ship. After a rollback to the previous
+ * release the newer release's migrations are there: Kysely's Migrator would refuse to start
+ * ("corrupted migrations"), yet migrations only ever add (docs/operations/upgrades.md), so an older
+ * release runs on the newer schema as long as it finds every migration of its own applied.
+ */
+async function unknownAppliedMigrations(session: AnyDatabase): Promise<string[]> {
+  const tables = await session.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((table) => table.name === DEFAULT_MIGRATION_TABLE)) return [];
+  const rows = await session.selectFrom(DEFAULT_MIGRATION_TABLE).select('name').execute();
+  return rows.map((row) => row.name as string).filter((name) => !(name in migrations));
+}
+
+async function pendingMigrations(session: AnyDatabase): Promise<string[]> {
+  const rows = await session.selectFrom(DEFAULT_MIGRATION_TABLE).select('name').execute();
+  const applied = new Set(rows.map((row) => row.name as string));
+  return Object.keys(migrations).filter((name) => !applied.has(name));
+}
+
 /**
  * One transaction on one session: lock the row, let Kysely's Migrator bring the schema up to
  * date (it must not open a transaction of its own), commit. A concurrent starter blocks on the
- * row until this commits, then finds nothing left to do.
+ * row until this commits, then finds nothing left to do. A database ahead of this release is left
+ * as it is (`ahead` lists what this release does not know) when every migration of this release
+ * is applied, and refused otherwise: the two releases' histories then diverge.
  */
-async function migrateHoldingLock(session: AnyDatabase): Promise<MigrationResult[]> {
+async function migrateHoldingLock(
+  session: AnyDatabase,
+): Promise<{ results: MigrationResult[]; ahead: string[] }> {
   await sql`begin`.execute(session);
   try {
     await sql`set local statement_timeout = ${sql.lit(MIGRATION_STATEMENT_TIMEOUT_MS)}`.execute(session);
@@ -53,6 +80,17 @@ async function migrateHoldingLock(session: AnyDatabase): Promise<MigrationResult
       .where('id', '=', MIGRATION_LOCK_ID)
       .forUpdate()
       .execute();
+    const ahead = await unknownAppliedMigrations(session);
+    if (ahead.length > 0) {
+      const pending = await pendingMigrations(session);
+      if (pending.length > 0) {
+        throw new DatabaseAheadError(
+          `the database has migrations this release does not know (${ahead.join(', ')}) and lacks some it needs (${pending.join(', ')})`,
+        );
+      }
+      await sql`commit`.execute(session);
+      return { results: [], ahead };
+    }
     const migrator = new Migrator({
       db: session,
       provider: { getMigrations: async () => migrations },
@@ -61,7 +99,7 @@ async function migrateHoldingLock(session: AnyDatabase): Promise<MigrationResult
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error) throw error;
     await sql`commit`.execute(session);
-    return results;
+    return { results, ahead: [] };
   } catch (error) {
     // The session may already be gone; the original error is the one worth reporting.
     await sql`rollback`.execute(session).catch(() => undefined);
@@ -76,11 +114,15 @@ async function migrateHoldingLock(session: AnyDatabase): Promise<MigrationResult
  */
 export async function migrateToLatest(db: AnyDatabase, logger: Logger): Promise<void> {
   await ensureLockRow(db);
-  const results = await retryOnSerializationFailure(() =>
+  const { results, ahead } = await retryOnSerializationFailure(() =>
     db.connection().execute((session) => migrateHoldingLock(session)),
   );
   for (const result of results) {
     logger.info({ migration: result.migrationName, direction: result.direction }, 'migration applied');
   }
-  if (results.length === 0) logger.debug('database schema is up to date');
+  if (ahead.length > 0) {
+    logger.warn({ migrations: ahead }, 'database schema is ahead of this release; running on it unchanged');
+  } else if (results.length === 0) {
+    logger.debug('database schema is up to date');
+  }
 }
