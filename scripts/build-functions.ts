@@ -1,11 +1,14 @@
 /**
  * `npm run build:functions [name...] [--out <dir>]`: one esbuild bundle per function under
  * dist/functions/<name>/ (index.mjs, index.mjs.map, package.json of its externals), then a size
- * table of what each bundle contains.
+ * table of what each bundle contains. `--api` builds the single-host API image's bundles
+ * (<out>/api/: index.mjs, migrate.mjs, admin.mjs), `--gateway` the realtime gateway's
+ * (<out>/realtime-gateway/index.mjs): instead of every function, or beside the functions named.
+ * The Dockerfiles run these; scripts/images.test.ts runs all three in one invocation.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BundleResult, bundleFunction } from './lib/bundle';
+import { apiEntries, type BundleResult, bundleEntries, functionEntries, gatewayEntries } from './lib/bundle';
 import { functionNames, ROOT } from './lib/function-catalog';
 
 const { values, positionals } = parseArgs({
@@ -13,6 +16,8 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: 'string', default: join(ROOT, 'dist/functions') },
     quiet: { type: 'boolean', default: false },
+    api: { type: 'boolean', default: false },
+    gateway: { type: 'boolean', default: false },
   },
 });
 
@@ -24,18 +29,24 @@ if (unknown.length > 0) {
   );
   process.exit(1);
 }
-const names = positionals.length > 0 ? positionals : known;
+const images = values.api || values.gateway;
+const names = positionals.length > 0 || images ? positionals : known;
 
-const results: BundleResult[] = [];
-for (const name of names) {
-  try {
-    results.push(await bundleFunction(name, values.out));
-  } catch (error) {
-    process.stderr.write(
-      `build-functions: ${name}: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  }
+let results: BundleResult[];
+try {
+  // One esbuild run for everything asked for: it parses the shared sources once (building every
+  // function and both images this way takes about as long as the functions alone).
+  results = await bundleEntries(
+    [
+      ...(await functionEntries(names)),
+      ...(values.api ? await apiEntries() : []),
+      ...(values.gateway ? gatewayEntries() : []),
+    ],
+    values.out,
+  );
+} catch (error) {
+  process.stderr.write(`build-functions: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

@@ -2,105 +2,29 @@
  * The bundles as of-watchdog runs them: `node index.mjs` in its own process, configured only by
  * its environment, against the run's real PostgreSQL and Redis (SPEC §3, §4, §11).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@secureconnect/shared/testing/database';
+import {
+  killAllProcesses,
+  killProcess,
+  type ListeningChild,
+  runNodeFile,
+  untilListening,
+} from '@secureconnect/shared/testing/processes';
 import { testKeyPrefix } from '@secureconnect/shared/testing/redis';
 import { startS3Endpoint } from '@secureconnect/shared/testing/s3';
+import { requestUrl as call } from '@secureconnect/shared/testing/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundleFunction, bundleManifest, EMBEDDED_ONLY_PACKAGES } from './lib/bundle';
 import { ROOT } from './lib/function-catalog';
 
-/** A bundle running as a child process. */
-interface RunningBundle {
-  child: ChildProcess;
-  url: string;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-/** Every child this file starts, killed at the end whatever happened. */
-const children = new Set<ChildProcess>();
-
-/** Runs `node index.mjs` with exactly `env` (plus PATH), the way the watchdog forks it. */
-function run(file: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [file], {
-    cwd: dirname(file),
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const collect = (stream: NodeJS.ReadableStream | null, into: string[]) => {
-    let partial = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      into.push(...lines);
-    });
-    stream?.on('end', () => {
-      if (partial) into.push(partial);
-    });
-  };
-  collect(child.stdout, stdout);
-  collect(child.stderr, stderr);
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, stdout, stderr, exited };
-}
-
-/** Starts a bundle on PORT=0 and waits for its `listening` log line, which carries the port. */
-async function start(file: string, env: Record<string, string>): Promise<RunningBundle> {
-  const bundle = run(file, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
-  const port = await new Promise<number>((resolve, reject) => {
-    const poll = setInterval(() => {
-      for (const line of bundle.stdout) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg?.startsWith('listening') && entry.port) {
-          clearInterval(poll);
-          resolve(entry.port);
-        }
-      }
-    }, 25);
-    bundle.exited.then((code) => {
-      clearInterval(poll);
-      reject(new Error(`${file} exited with ${code} before listening:\n${bundle.stderr.join('\n')}`));
-    });
-  });
-  return { ...bundle, url: `http://127.0.0.1:${port}` };
-}
-
-async function stop(bundle: RunningBundle | undefined) {
-  if (!bundle || bundle.child.exitCode !== null) return;
-  bundle.child.kill('SIGKILL');
-  await bundle.exited;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string } = {},
-) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(base + path, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+/** Starts a bundle on PORT=0 (the port comes from its `listening` log line), logging at info. */
+function start(file: string, env: Record<string, string>): Promise<ListeningChild> {
+  return untilListening(runNodeFile(file, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }), file);
 }
 
 const postgres = Boolean(process.env.SC_TEST_DATABASE_URL);
@@ -122,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await killAllProcesses();
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
@@ -203,7 +127,7 @@ describe('a bundled function as its own process', () => {
   let dataDir: string;
   let database: TestDatabase | undefined;
   let env: Record<string, string>;
-  let me: RunningBundle | undefined;
+  let me: ListeningChild | undefined;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sc-bundle-data-'));
@@ -221,13 +145,13 @@ describe('a bundled function as its own process', () => {
   });
 
   afterAll(async () => {
-    await stop(me);
+    await killProcess(me);
     await database?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('answers /healthz, and 401 problem+json without a token', async () => {
-    const url = (me as RunningBundle).url;
+    const url = (me as ListeningChild).url;
     expect((await call(url, 'GET', '/healthz')).status).toBe(200);
     const response = await call(url, 'GET', '/v1/users/me');
     expect(response.status).toBe(401);
@@ -250,13 +174,13 @@ describe('a bundled function as its own process', () => {
         });
         expect(registered.status).toBe(201);
 
-        const profile = await call((me as RunningBundle).url, 'GET', '/v1/users/me', {
+        const profile = await call((me as ListeningChild).url, 'GET', '/v1/users/me', {
           token: registered.body.accessToken,
         });
         expect(profile.status).toBe(200);
         expect(profile.body).toMatchObject({ id: registered.body.user.id, email, displayName: 'Bundled' });
       } finally {
-        await stop(register);
+        await killProcess(register);
       }
     },
   );
@@ -295,15 +219,15 @@ describe('a bundled function as its own process', () => {
         expect(put.status).toBe(200);
         expect(presign.stderr.join('\n')).not.toMatch(/NodeVersionSupportWarning/);
       } finally {
-        await stop(presign);
-        await stop(register);
+        await killProcess(presign);
+        await killProcess(register);
         await s3.close();
       }
     },
   );
 
   it('drains and exits 0 on SIGTERM', async () => {
-    const bundle = me as RunningBundle;
+    const bundle = me as ListeningChild;
     bundle.child.kill('SIGTERM');
     expect(await bundle.exited).toBe(0);
     expect(bundle.stdout.some((line) => line.includes('shutdown complete'))).toBe(true);
@@ -312,7 +236,7 @@ describe('a bundled function as its own process', () => {
 
 describe('a bundled function with a bad configuration', () => {
   it('exits 1 with one stderr line naming the variable, no stack trace', async () => {
-    const bundle = run(usersMe.file, { PORT: 'abc' });
+    const bundle = runNodeFile(usersMe.file, { PORT: 'abc' });
     expect(await bundle.exited).toBe(1);
     const lines = bundle.stderr.filter((line) => line.trim());
     expect(lines).toHaveLength(1);
@@ -327,7 +251,7 @@ describe('a bundled function with a bad configuration', () => {
       await mkdir(join(imageDir, 'node_modules'));
       await symlink(join(ROOT, 'node_modules/@node-rs'), join(imageDir, 'node_modules/@node-rs'), 'dir');
       await copyFile(usersMe.file, join(imageDir, 'index.mjs'));
-      const bundle = run(join(imageDir, 'index.mjs'), { PORT: '0' });
+      const bundle = runNodeFile(join(imageDir, 'index.mjs'), { PORT: '0' });
       const code = await Promise.race([
         bundle.exited,
         new Promise((resolve) => setTimeout(resolve, 20_000, 'running')),

@@ -6,20 +6,27 @@
 #   scripts/generate-certs.sh [OUT_DIR] [NODE_HOSTS] [SQL_USERS]
 #     OUT_DIR     default ./certs; never inside the repository's tracked files (certs/ is ignored)
 #     NODE_HOSTS  comma-separated names and IPs of the node, default cockroach,localhost,127.0.0.1
-#     SQL_USERS   comma-separated client users besides root, default secureconnect
+#     SQL_USERS   comma-separated client users besides root, default secureconnect,backup (the
+#                 application and the backup job, docs/operations/backups.md)
 #
-# Keys are written 0600; an existing CA is reused (so new clients can be added later), nothing
-# else is overwritten. Rotate by generating into a new directory and rolling nodes over.
+# OUT_DIR is made 0700; certificates are 0644. The CA's, the node's and root's keys are 0600: only the CockroachDB
+# containers (which run as root) read them, and CockroachDB refuses keys others can read. The
+# other users' keys are 0644: docker-compose mounts secret files with their host owner and mode,
+# and the containers reading them run as their own uid (10001 for the application, 999 for the
+# backup job), so they must be readable there; the 0700 directory keeps other host users out.
+# An existing CA is reused (so new clients can be added later), nothing else is overwritten.
+# Rotate by generating into a new directory and rolling nodes over (docs/operations/tls.md).
 set -euo pipefail
 
 out="${1:-./certs}"
 hosts="${2:-cockroach,localhost,127.0.0.1}"
-users="${3:-secureconnect}"
+users="${3:-secureconnect,backup}"
 days_ca=3650
 days_leaf=730
 
 command -v openssl >/dev/null || { echo "generate-certs: openssl is required" >&2; exit 1; }
 mkdir -p "$out"
+chmod 700 "$out"
 umask 077
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -57,5 +64,8 @@ leaf node node "serverAuth,clientAuth" "${sans%,}"
 IFS=',' read -ra clients <<< "root,$users"
 for user in "${clients[@]}"; do leaf "client.$user" "$user" "clientAuth"; done
 chmod 600 "$out"/*.key
+chmod 644 "$out"/*.crt
+IFS=',' read -ra app_users <<< "$users"
+for user in "${app_users[@]}"; do chmod 644 "$out/client.$user.key"; done
 rm -f "$out/ca.srl"
 echo "generate-certs: certificates for ${hosts} and users root,${users} in ${out}"

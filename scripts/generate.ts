@@ -1,6 +1,8 @@
 /**
- * `npm run generate [--root <dir>]`: writes stack.yml and infra/nginx/routes.conf from the
- * function manifests (SPEC §3: the manifest is the single source of truth).
+ * `npm run generate [--root <dir>]`: writes stack.yml, infra/nginx/routes.conf,
+ * infra/prometheus/functions.json and infra/compose/app.generated.yml (the environment of
+ * docker-compose.production.yml's application services) from the function manifests (SPEC §3:
+ * the manifest is the single source of truth).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

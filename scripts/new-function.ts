@@ -27,7 +27,8 @@ Next steps:
   1. Edit functions/${name}/handler.ts: it answers GET /v1/${name} with { ok: true } for any
      signed-in user. Set method, path, auth ('public' | 'user' | 'admin'), uses (the stores it
      touches: 'sql', 'kv', 'mail', 'signing-key'), the request/response schemas and handle().
-  2. Run \`npm run generate\` after every manifest change (stack.yml and infra/nginx/routes.conf).
+  2. Run \`npm run generate\` after every manifest change (stack.yml, infra/nginx/routes.conf,
+     infra/prometheus/functions.json and infra/compose/app.generated.yml).
   3. Replace the tests in functions/${name}/handler.test.ts with the real flow:
      npx vitest run functions/${name}
   4. Run \`npm install\` once so the workspace links @secureconnect/fn-${name} (the functions/*

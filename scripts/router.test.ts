@@ -5,41 +5,32 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { AnyFunction } from '@secureconnect/shared/http/define-function';
+import { findBinary, requiredOnCi } from '@secureconnect/shared/testing/binaries';
+import { localhostCertificate } from '@secureconnect/shared/testing/certificates';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './lib/function-catalog';
 import { loadFunctionsIn } from './lib/generated';
 import { methodDispatch, routeTable } from './lib/routes';
 
-/** nginx on PATH, or in the sbin directories a non-root PATH often lacks. */
-function findNginx(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  return dirs.map((dir) => join(dir, 'nginx')).find((path) => path.startsWith('/') && existsSync(path));
-}
-
-const nginx = findNginx();
+const nginx = findBinary('nginx');
 const MISSING = 'nginx binary not found (install the Debian package `nginx`)';
+requiredOnCi('nginx', nginx, 'nginx', 'CI must validate infra/nginx with the real nginx -t');
 
-if (!nginx && process.env.CI) {
-  it('has nginx installed on CI', () => {
-    throw new Error(`${MISSING}: CI must validate infra/nginx with the real nginx -t`);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+/** `count` distinct free ports: each held open until all are found, so none repeats. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, '127.0.0.1'));
+  await Promise.all(servers.map((server) => once(server, 'listening')));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 /**
@@ -47,13 +38,23 @@ async function freePort(): Promise<number> {
  * gateway upstream and the listen address pointed at local ports. Fails if a line it rewrites
  * has changed, so the test cannot silently stop covering the real file.
  */
-async function prepareConfig(dir: string, gatewayPort: number, listenPort: number): Promise<string> {
+async function prepareConfig(dir: string, gatewayPort: number, ports: ListenPorts): Promise<string> {
   const conf = readFileSync(join(ROOT, 'infra/nginx/nginx.conf'), 'utf8');
   const replacements: Array<[string, string]> = [
     ['server gateway:8080;', `server 127.0.0.1:${gatewayPort};`],
-    // The stand-in answers for the realtime gateway too; the tests tell them apart by path.
+    // The stand-in answers for the realtime gateway, LiveKit and MinIO too; the tests tell them
+    // apart by path and port.
     ['server realtime-gateway:8081;', `server 127.0.0.1:${gatewayPort};`],
-    ['listen 8080;', `listen 127.0.0.1:${listenPort};`],
+    ['server livekit:7880;', `server 127.0.0.1:${gatewayPort};`],
+    ['server minio:9000;', `server 127.0.0.1:${gatewayPort};`],
+    ['listen 8080;', `listen 127.0.0.1:${ports.http};`],
+    ['listen 8443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`],
+    ['listen 7443 ssl;', `listen 127.0.0.1:${ports.livekit} ssl;`],
+    ['listen 9443 ssl;', `listen 127.0.0.1:${ports.s3} ssl;`],
+    ['listen 8082;', `listen 127.0.0.1:${ports.status};`],
+    // The compose secrets: a certificate made for this run.
+    ['/run/secrets/router-tls-crt;', `${join(dir, 'tls.crt')};`],
+    ['/run/secrets/router-tls-key;', `${join(dir, 'tls.key')};`],
   ];
   let rewritten = conf;
   for (const [from, to] of replacements) {
@@ -67,11 +68,47 @@ async function prepareConfig(dir: string, gatewayPort: number, listenPort: numbe
   return join(dir, 'nginx.conf');
 }
 
+interface ListenPorts {
+  http: number;
+  https: number;
+  livekit: number;
+  s3: number;
+  status: number;
+}
+
+/** One HTTPS request trusting only `ca`; the answer's status and body (JSON when it is). */
+function httpsCall(
+  port: number,
+  path: string,
+  ca: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      { host: '127.0.0.1', port, path, ca, method: options.method ?? 'GET', headers: options.headers },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(text || '{}') }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
 describe.skipIf(!nginx)(`infra/nginx in the real nginx${nginx ? '' : ` (skipped: ${MISSING})`}`, () => {
   let dir: string;
   let conf: string;
   let gateway: Server;
   let routerUrl: string;
+  let ports: ListenPorts;
+  let ca: string;
   let stopRouter: () => Promise<void>;
   let functions: AnyFunction[];
 
@@ -88,8 +125,19 @@ describe.skipIf(!nginx)(`infra/nginx in the real nginx${nginx ? '' : ` (skipped:
     });
     gateway.listen(0, '127.0.0.1');
     await once(gateway, 'listening');
-    const listenPort = await freePort();
-    conf = await prepareConfig(dir, (gateway.address() as AddressInfo).port, listenPort);
+    const [http, https, livekit, s3, status] = (await freePorts(5)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    ports = { http, https, livekit, s3, status };
+    const certificate = localhostCertificate();
+    await writeFile(join(dir, 'tls.key'), certificate.key);
+    await writeFile(join(dir, 'tls.crt'), certificate.cert);
+    ca = certificate.cert;
+    conf = await prepareConfig(dir, (gateway.address() as AddressInfo).port, ports);
 
     const router = spawn(
       nginx as string,
@@ -105,7 +153,7 @@ describe.skipIf(!nginx)(`infra/nginx in the real nginx${nginx ? '' : ` (skipped:
         await exited;
       }
     };
-    routerUrl = `http://127.0.0.1:${listenPort}`;
+    routerUrl = `http://127.0.0.1:${ports.http}`;
     for (let attempt = 0; ; attempt++) {
       try {
         await fetch(`${routerUrl}/healthz`);
@@ -216,5 +264,39 @@ describe.skipIf(!nginx)(`infra/nginx in the real nginx${nginx ? '' : ` (skipped:
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ status: 413 });
+  });
+  it('serves the same API over TLS with the mounted certificate', async () => {
+    const health = await httpsCall(ports.https, '/healthz', ca);
+    expect(health).toEqual({ status: 200, body: { status: 'ok' } });
+    const routed = await httpsCall(ports.https, '/v1/users/me', ca);
+    expect(routed.body).toMatchObject({ url: '/function/users-me/v1/users/me' });
+    expect((routed.body.headers as Record<string, string>)['x-forwarded-proto']).toBe('https');
+  });
+
+  it("fronts LiveKit's signalling on its own TLS port, upgrade headers included", async () => {
+    const seen = await httpsCall(ports.livekit, '/rtc?access_token=x', ca, {
+      headers: { upgrade: 'websocket' },
+    });
+    expect(seen.body).toMatchObject({ url: '/rtc?access_token=x' });
+    expect((seen.body.headers as Record<string, string>).upgrade).toBe('websocket');
+  });
+
+  it('fronts MinIO for presigned transfers with the Host the signature covers, and hides its admin paths', async () => {
+    const put = await httpsCall(ports.s3, '/secureconnect-drive/u/1?X-Amz-Signature=abc', ca, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
+    expect(put.body).toMatchObject({ method: 'PUT', url: '/secureconnect-drive/u/1?X-Amz-Signature=abc' });
+    expect((put.body.headers as Record<string, string>).host).toBe(`127.0.0.1:${ports.s3}`);
+    for (const path of ['/minio/admin/v3/info', '/minio/health/live', '/minio/v2/metrics/cluster']) {
+      expect((await httpsCall(ports.s3, path, ca)).status, path).toBe(404);
+    }
+  });
+  it("serves nginx's counters to the exporter on the internal status port only", async () => {
+    const status = await fetch(`http://127.0.0.1:${ports.status}/stub_status`);
+    expect(status.status).toBe(200);
+    expect(await status.text()).toMatch(/^Active connections: \d+/);
+    expect((await fetch(`${routerUrl}/stub_status`)).status).toBe(404);
   });
 });

@@ -15,6 +15,12 @@ const SERVICE = 'realtime-gateway';
 /** What the gateway needs: tokens and sessions (sql, kv, verify-key), membership, the bus and the log. */
 export const GATEWAY_DEPENDENCIES: Dependency[] = ['sql', 'kv', 'verify-key', 'events', 'messages'];
 
+/** A bad configuration ends the process with one line naming the variable, no stack trace. */
+function exitWithConfigError(error: ConfigError): never {
+  process.stderr.write(`${SERVICE}: configuration error: ${error.message}\n`);
+  process.exit(1);
+}
+
 /**
  * The standalone gateway process: `/v1/realtime`, `/healthz`, `/readyz` (its own dependencies,
  * degraded ones named) and `/metrics`. Like the functions, a bad configuration ends it with one
@@ -29,12 +35,15 @@ export async function startGatewayServer(
     config = loadConfig(options.env ?? process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${SERVICE}: configuration error: ${error.message}\n`);
-    process.exit(1);
+    exitWithConfigError(error);
   }
   const logger = createLogger({ level: config.LOG_LEVEL, service: SERVICE });
   const platform = new Platform(config, logger, new Metrics({ service: SERVICE }));
   await platform.start(GATEWAY_DEPENDENCIES).catch((error: unknown) => {
+    // A store missing in production (NODE_ENV=production without REDIS_URL, say) is a
+    // configuration error, as in bootFunctions: serving on an embedded stand-in would split this
+    // gateway from the functions' events and sessions.
+    if (error instanceof ConfigError) exitWithConfigError(error);
     logger.warn(
       { err: error },
       'a dependency is unavailable at start-up; serving anyway and retrying on demand',

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GATEWAY_DEPENDENCIES } from '@secureconnect/realtime-gateway/server';
 import { type AnyFunction, requiredDependencies } from '@secureconnect/shared/http/define-function';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { ROOT } from './function-catalog';
+import { MIGRATE_DEPENDENCIES } from './compose';
+import { loadFunctions, ROOT } from './function-catalog';
 
 /**
  * Packages left out of every bundle and installed beside it instead (SPEC §3, §10):
@@ -69,9 +71,9 @@ export interface BundledPackage {
 
 export interface BundleResult {
   name: string;
-  /** Absolute path of `<outDir>/<name>/index.mjs`. */
+  /** Absolute path of `<outDir>/<dir>/<file>`, e.g. `<outDir>/users-me/index.mjs`. */
   file: string;
-  /** Size of index.mjs. */
+  /** Size of that file. */
   bytes: number;
   /** External packages the bundle imports, with the installed version. */
   externals: Record<string, string>;
@@ -90,7 +92,25 @@ export interface BundleOptions {
   root?: string;
 }
 
+/** One output of a build: a generated entry module bundled into `<outDir>/<dir>/<file>`. */
+export interface BundleEntry {
+  /** Names the bundle in results: a function name, `api`, `migrate`, `admin` or `realtime-gateway`. */
+  name: string;
+  /** Directory under the output directory; bundles sharing one share its package.json and externals. */
+  dir: string;
+  /** `index.mjs`, or another name beside it. */
+  file: string;
+  /** The entry module (TypeScript); relative imports resolve from `resolveDir`. */
+  source: string;
+  resolveDir: string;
+  /** The dependencies it may open: which dependency-specific drivers its directory installs. */
+  uses: readonly string[];
+}
+
 const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** Esbuild namespace of the generated entry modules (`sc-entry:<dir>/<file>`). */
+const ENTRY = 'sc-entry';
 
 /**
  * Bundles one function into `<outDir>/<name>/index.mjs` (+ `.map`, + a `package.json` listing the
@@ -104,24 +124,117 @@ export async function bundleFunction(
   outDir: string,
   options: BundleOptions = {},
 ): Promise<BundleResult> {
-  if (!NAME_PATTERN.test(name)) throw new Error(`not a function name: ${JSON.stringify(name)}`);
-  const root = resolve(options.root ?? ROOT);
-  const functionDir = join(root, 'functions', name);
-  if (!existsSync(join(functionDir, 'handler.ts')))
-    throw new Error(`no function ${name}: ${functionDir}/handler.ts is missing`);
+  const [result] = await bundleFunctions([name], outDir, options);
+  return result as BundleResult;
+}
 
-  const targetDir = resolve(outDir, name);
-  await rm(targetDir, { recursive: true, force: true });
-  await mkdir(targetDir, { recursive: true });
-  const file = join(targetDir, 'index.mjs');
+/** {@link bundleFunction} for several functions in one esbuild run (it shares the parsing). */
+export async function bundleFunctions(
+  names: readonly string[],
+  outDir: string,
+  options: BundleOptions = {},
+): Promise<BundleResult[]> {
+  return bundleEntries(await functionEntries(names, options), outDir, options);
+}
+
+/**
+ * The single-host API image's bundles in `<outDir>/api/` (infra/docker/api.Dockerfile):
+ * `index.mjs` serves every function in one process (scripts/lib/api-server.ts), `migrate.mjs` is
+ * `npm run migrate` (the compose file's one-shot `migrate`), `admin.mjs` is `npm run admin`.
+ */
+export async function bundleApi(outDir: string): Promise<BundleResult[]> {
+  return bundleEntries(await apiEntries(), outDir);
+}
+
+/** The realtime gateway's image bundle: `<outDir>/realtime-gateway/index.mjs` (realtime-gateway/Dockerfile). */
+export async function bundleGateway(outDir: string): Promise<BundleResult> {
+  const [result] = await bundleEntries(gatewayEntries(), outDir);
+  return result as BundleResult;
+}
+
+/** The entries of {@link bundleFunctions}: one directory per function. */
+export async function functionEntries(
+  names: readonly string[],
+  options: BundleOptions = {},
+): Promise<BundleEntry[]> {
+  const root = resolve(options.root ?? ROOT);
+  return Promise.all(names.map((name) => functionEntry(name, root)));
+}
+
+/** The entries of {@link bundleApi}. */
+export async function apiEntries(): Promise<BundleEntry[]> {
+  const functions = await loadFunctions();
+  const imports = functions.map(
+    (fn, index) => `import f${index} from ${JSON.stringify(join(ROOT, 'functions', fn.name, 'handler.ts'))};`,
+  );
+  const script = (name: string, file: string, uses: readonly string[]): BundleEntry => ({
+    name,
+    dir: 'api',
+    file: `${name}.mjs`,
+    source: `import ${JSON.stringify(join(ROOT, 'scripts', file))};\n`,
+    resolveDir: join(ROOT, 'scripts'),
+    uses,
+  });
+  return [
+    {
+      name: 'api',
+      dir: 'api',
+      file: 'index.mjs',
+      source: [
+        ...imports,
+        `import { startApiServer } from ${JSON.stringify(join(ROOT, 'scripts/lib/api-server.ts'))};`,
+        ``,
+        `await startApiServer([${functions.map((_, index) => `f${index}`).join(', ')}]);`,
+        ``,
+      ].join('\n'),
+      resolveDir: join(ROOT, 'scripts'),
+      uses: requiredDependencies(functions),
+    },
+    script('migrate', 'migrate.ts', MIGRATE_DEPENDENCIES),
+    script('admin', 'admin.ts', ['sql']),
+  ];
+}
+
+/** The entries of {@link bundleGateway}. */
+export function gatewayEntries(): BundleEntry[] {
+  const main = join(ROOT, 'realtime-gateway/src/main.ts');
+  return [
+    {
+      name: 'realtime-gateway',
+      dir: 'realtime-gateway',
+      file: 'index.mjs',
+      source: `import ${JSON.stringify(main)};\n`,
+      resolveDir: dirname(main),
+      uses: GATEWAY_DEPENDENCIES,
+    },
+  ];
+}
+
+/**
+ * Bundles every entry in one esbuild run: `<outDir>/<dir>/<file>` (ESM, node20, linked source
+ * map) each, and per directory a package.json naming the externals its bundles import.
+ */
+export async function bundleEntries(
+  entries: readonly BundleEntry[],
+  outDir: string,
+  options: BundleOptions = {},
+): Promise<BundleResult[]> {
+  const root = resolve(options.root ?? ROOT);
+  const out = resolve(outDir);
+  const dirs = [...new Set(entries.map((entry) => entry.dir))];
+  for (const dir of dirs) {
+    await rm(join(out, dir), { recursive: true, force: true });
+    await mkdir(join(out, dir), { recursive: true });
+  }
+  const byPath = new Map(entries.map((entry) => [`${entry.dir}/${entry.file}`, entry]));
 
   const result = await build({
-    stdin: {
-      contents: entrySource(name),
-      resolveDir: functionDir,
-      sourcefile: `functions/${name}/(entry).ts`,
-      loader: 'ts',
-    },
+    entryPoints: entries.map((entry) => ({
+      in: `${ENTRY}:${entry.dir}/${entry.file}`,
+      out: join(entry.dir, entry.file.replace(/\.mjs$/, '')),
+    })),
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
     absWorkingDir: root,
     // A scaffolded function in another root still finds this repository's packages.
     nodePaths: [join(ROOT, 'node_modules')],
@@ -129,31 +242,88 @@ export async function bundleFunction(
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    outfile: file,
     minify: false,
     sourcemap: 'linked',
     sourcesContent: false,
     external: [...EXTERNAL_PACKAGES],
-    plugins: [lazyExternals(root)],
+    plugins: [generatedEntries(byPath), lazyExternals(root)],
     banner: { js: ESM_REQUIRE_BANNER },
     metafile: true,
     logLevel: 'silent',
   });
   for (const warning of result.warnings) {
-    process.stderr.write(`${name}: esbuild warning: ${warning.text}\n`);
+    process.stderr.write(`bundle: esbuild warning: ${warning.text}\n`);
   }
 
-  const externals = await externalVersions(importedExternals(result.metafile, root, file), root);
-  const fn = (await import(pathToFileURL(join(functionDir, 'handler.ts')).href)) as { default: AnyFunction };
-  const manifest = bundleManifest(name, externals, requiredDependencies([fn.default]));
-  await writeFile(join(targetDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const results: BundleResult[] = [];
+  for (const entry of entries) {
+    const file = join(out, entry.dir, entry.file);
+    results.push({
+      name: entry.name,
+      file,
+      bytes: (await stat(file)).size,
+      externals: await externalVersions(importedExternals(result.metafile, root, file), root),
+      packages: bundledPackages(result.metafile, root, file),
+      eagerPackages: eagerPackages(result.metafile, root, file),
+    });
+  }
+  for (const dir of dirs) {
+    const inDir = entries.flatMap((entry, index) =>
+      entry.dir === dir ? [{ entry, result: results[index] }] : [],
+    );
+    const externals = Object.assign({}, ...inDir.map(({ result }) => result?.externals));
+    const uses = [...new Set(inDir.flatMap(({ entry }) => entry.uses))];
+    await writeFile(
+      join(out, dir, 'package.json'),
+      `${JSON.stringify(bundleManifest(dir, externals, uses), null, 2)}\n`,
+    );
+  }
+  return results;
+}
+
+/** The generated entry modules, served from the {@link ENTRY} namespace. */
+function generatedEntries(byPath: ReadonlyMap<string, BundleEntry>): Plugin {
+  return {
+    name: ENTRY,
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${ENTRY}:`) }, (args) => ({
+        path: args.path.slice(ENTRY.length + 1),
+        namespace: ENTRY,
+      }));
+      build.onLoad({ filter: /.*/, namespace: ENTRY }, (args) => {
+        const entry = byPath.get(args.path);
+        if (!entry) throw new Error(`no bundle entry ${args.path}`);
+        return { contents: entry.source, resolveDir: entry.resolveDir, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * A function's entry: its handler and the shared boot, which builds the platform from the
+ * environment and serves on PORT (SIGTERM drains and exits 0).
+ */
+async function functionEntry(name: string, root: string): Promise<BundleEntry> {
+  if (!NAME_PATTERN.test(name)) throw new Error(`not a function name: ${JSON.stringify(name)}`);
+  const functionDir = join(root, 'functions', name);
+  const handler = join(functionDir, 'handler.ts');
+  if (!existsSync(handler)) throw new Error(`no function ${name}: ${handler} is missing`);
+  const fn = (await import(pathToFileURL(handler).href)) as { default: AnyFunction };
   return {
     name,
-    file,
-    bytes: (await stat(file)).size,
-    externals,
-    packages: bundledPackages(result.metafile, root, file),
-    eagerPackages: eagerPackages(result.metafile, root, file),
+    dir: name,
+    file: 'index.mjs',
+    source: [
+      `import fn from './handler.ts';`,
+      `import { assertStoresInstalled } from ${JSON.stringify(join(ROOT, 'scripts/lib/function-entry.ts'))};`,
+      `import { bootFunctions } from '@secureconnect/shared/http/boot';`,
+      ``,
+      `assertStoresInstalled(fn, ${JSON.stringify(name)});`,
+      `await bootFunctions({ service: fn.name, functions: [fn] });`,
+      ``,
+    ].join('\n'),
+    resolveDir: functionDir,
+    uses: requiredDependencies([fn.default]),
   };
 }
 
@@ -203,22 +373,6 @@ function lazyExternals(root: string): Plugin {
       }));
     },
   };
-}
-
-/**
- * The entry esbuild bundles: the function's handler and the shared boot, which builds the
- * platform from the environment and serves on PORT (SIGTERM drains and exits 0).
- */
-function entrySource(name: string): string {
-  return [
-    `import fn from './handler.ts';`,
-    `import { assertStoresInstalled } from ${JSON.stringify(join(ROOT, 'scripts/lib/function-entry.ts'))};`,
-    `import { bootFunctions } from '@secureconnect/shared/http/boot';`,
-    ``,
-    `assertStoresInstalled(fn, ${JSON.stringify(name)});`,
-    `await bootFunctions({ service: fn.name, functions: [fn] });`,
-    ``,
-  ].join('\n');
 }
 
 /** The package an import specifier belongs to: `@scope/name/sub` → `@scope/name`. */
@@ -293,6 +447,7 @@ export function bundleManifest(name: string, externals: Record<string, string>, 
 /** The package (or `(shared)` / `(function)`) an esbuild input path belongs to. */
 function inputPackage(path: string): string {
   if (path.startsWith(`${LAZY}:`)) return packageOf(path.slice(LAZY.length + 1));
+  if (path.startsWith(`${ENTRY}:`)) return '(entry)';
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(path);
   return match?.[1] ?? (path.includes('shared/src/') ? '(shared)' : '(function)');
 }
@@ -313,7 +468,7 @@ function eagerPackages(metafile: Metafile, root: string, file: string): string[]
   const seen = new Set<string>([entry]);
   const queue = [entry];
   for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
-    if (!path.startsWith('<')) packages.add(inputPackage(path));
+    if (!path.startsWith('<') && !path.startsWith(`${ENTRY}:`)) packages.add(inputPackage(path));
     for (const edge of metafile.inputs[path]?.imports ?? []) {
       if (edge.kind !== 'import-statement' && edge.kind !== 'require-call') continue;
       if (edge.external) {
@@ -331,7 +486,7 @@ function eagerPackages(metafile: Metafile, root: string, file: string): string[]
 function bundledPackages(metafile: Metafile, root: string, file: string): BundledPackage[] {
   const sizes = new Map<string, number>();
   for (const [path, input] of Object.entries(outputOf(metafile, root, file).inputs)) {
-    if (path.startsWith('<') || path.startsWith(`${LAZY}:`)) continue;
+    if (path.startsWith('<') || path.startsWith(`${LAZY}:`) || path.startsWith(`${ENTRY}:`)) continue;
     const name = inputPackage(path);
     sizes.set(name, (sizes.get(name) ?? 0) + input.bytesInOutput);
   }

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Scalar } from '@scalar/hono-api-reference';
 import { createRealtimeGateway } from '@secureconnect/realtime-gateway/gateway';
 import { type BootedServer, bootFunctions } from '@secureconnect/shared/http/boot';
-import type { AnyFunction } from '@secureconnect/shared/http/define-function';
 import { buildOpenApiDocument } from '@secureconnect/shared/http/openapi';
 import { loadFunctions, ROOT } from './function-catalog';
+import { runScheduledFunctions } from './scheduled-functions';
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
 
@@ -36,7 +36,7 @@ export async function startDevServer(
       return gateway;
     },
   });
-  const timers = runScheduledFunctions(booted, functions);
+  const timers = runScheduledFunctions(booted, functions, () => SCHEDULED_EVERY_MS);
   return {
     ...booted,
     async close() {
@@ -46,27 +46,5 @@ export async function startDevServer(
   };
 }
 
-/** How often `npm start` runs the functions OpenFaaS's cron-connector runs in production. */
+/** How often `npm start` runs the functions OpenFaaS's cron-connector runs in production: every minute, whatever their schedule. */
 const SCHEDULED_EVERY_MS = 60_000;
-
-/**
- * No cron-connector runs beside `npm start`: the dev server calls its scheduled functions itself,
- * through their OpenFaaS address like the connector would, once a minute whatever their schedule.
- */
-function runScheduledFunctions(booted: BootedServer, functions: AnyFunction[]): NodeJS.Timeout[] {
-  return functions
-    .filter((fn) => fn.schedule)
-    .map((fn) => {
-      const timer = setInterval(async () => {
-        try {
-          await booted.app.request(`/function/${fn.name}${fn.path === '/' ? '' : fn.path}`, {
-            method: fn.method,
-          });
-        } catch (error) {
-          booted.platform.logger.warn({ err: error, function: fn.name }, 'scheduled run failed');
-        }
-      }, SCHEDULED_EVERY_MS);
-      timer.unref();
-      return timer;
-    });
-}

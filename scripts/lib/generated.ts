@@ -3,11 +3,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyFunction } from '@secureconnect/shared/http/define-function';
+import { COMPOSE_APP_FILE, renderComposeApp } from './compose';
+import { renderFunctionTargets } from './prometheus';
 import { renderRoutes } from './routes';
 import { renderStack } from './stack';
 
 /** Files `npm run generate` writes, relative to the repository root. */
-export const GENERATED_FILES = ['stack.yml', 'infra/nginx/routes.conf'] as const;
+export const GENERATED_FILES = [
+  'stack.yml',
+  'infra/nginx/routes.conf',
+  'infra/prometheus/functions.json',
+  COMPOSE_APP_FILE,
+] as const;
 
 /** Folder names under `<root>/functions/` that hold a handler.ts, sorted. */
 export function functionNamesIn(root: string): string[] {
@@ -36,7 +43,12 @@ export async function loadFunctionsIn(root: string): Promise<AnyFunction[]> {
 export function generatedContents(
   functions: AnyFunction[],
 ): Record<(typeof GENERATED_FILES)[number], string> {
-  return { 'stack.yml': renderStack(functions), 'infra/nginx/routes.conf': renderRoutes(functions) };
+  return {
+    'stack.yml': renderStack(functions),
+    'infra/nginx/routes.conf': renderRoutes(functions),
+    'infra/prometheus/functions.json': renderFunctionTargets(functions),
+    [COMPOSE_APP_FILE]: renderComposeApp(functions),
+  };
 }
 
 /** Regenerates the files under `root`; returns the ones whose content changed. */

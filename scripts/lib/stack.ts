@@ -28,6 +28,7 @@ const TURN_SECRET: Secret = { secret: 'turn-secret', variable: 'TURN_SECRET' };
 const FCM_SERVICE_ACCOUNT: Secret = { secret: 'fcm-service-account', variable: 'FCM_SERVICE_ACCOUNT' };
 const APNS_KEY: Secret = { secret: 'apns-key', variable: 'APNS_KEY' };
 const AI_API_KEY: Secret = { secret: 'ai-api-key', variable: 'AI_API_KEY' };
+const CASSANDRA_PASSWORD: Secret = { secret: 'cassandra-password', variable: 'CASSANDRA_PASSWORD' };
 
 /** Every secret a function may be given. */
 export const SECRETS: readonly Secret[] = [
@@ -44,6 +45,7 @@ export const SECRETS: readonly Secret[] = [
   FCM_SERVICE_ACCOUNT,
   APNS_KEY,
   AI_API_KEY,
+  CASSANDRA_PASSWORD,
 ];
 
 /**
@@ -57,8 +59,8 @@ export const SECRETS_BY_DEPENDENCY: Readonly<Record<string, readonly Secret[]>> 
   mail: [SMTP_URL],
   'signing-key': [JWT_PRIVATE_KEY],
   'verify-key': [JWT_PUBLIC_KEY],
-  // Messages live in SQL unless Cassandra is configured; its secrets come with the Cassandra adapter.
-  messages: [DATABASE_URL],
+  // Messages live in SQL unless CASSANDRA_CONTACT_POINTS is set; an empty password reads as unset.
+  messages: [DATABASE_URL, CASSANDRA_PASSWORD],
   // Realtime events travel over Redis pub/sub.
   events: [REDIS_URL],
   blobs: [S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY],
@@ -76,6 +78,18 @@ export const SECRETS_BY_DEPENDENCY: Readonly<Record<string, readonly Secret[]>> 
  * unset (AWS S3 for S3_REGION).
  */
 export const ENVIRONMENT_BY_DEPENDENCY: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // Links in account emails, and their sender.
+  mail: {
+    PUBLIC_BASE_URL: `\${PUBLIC_BASE_URL}`,
+    MAIL_FROM: `\${MAIL_FROM}`,
+  },
+  // Every process that reads or writes messages must agree on the store: the realtime gateway
+  // is deployed with the same values.
+  messages: {
+    CASSANDRA_CONTACT_POINTS: `\${CASSANDRA_CONTACT_POINTS}`,
+    CASSANDRA_LOCAL_DC: `\${CASSANDRA_LOCAL_DC:-datacenter1}`,
+    CASSANDRA_USERNAME: `\${CASSANDRA_USERNAME}`,
+  },
   blobs: {
     S3_ENDPOINT: `\${S3_ENDPOINT}`,
     S3_PUBLIC_ENDPOINT: `\${S3_PUBLIC_ENDPOINT}`,
@@ -106,12 +120,17 @@ export const ENVIRONMENT_BY_DEPENDENCY: Readonly<Record<string, Readonly<Record<
 
 /** The secrets a function needs: those of requiredDependencies(fn), by secret name. */
 export function secretsFor(fn: AnyFunction): Secret[] {
+  return secretsOf(fn.name, requiredDependencies([fn]));
+}
+
+/** The secrets behind some dependencies, sorted by secret name; `owner` names them in the error. */
+export function secretsOf(owner: string, dependencies: readonly Dependency[]): Secret[] {
   const secrets = new Map<string, Secret>();
-  for (const dependency of requiredDependencies([fn]) as Dependency[]) {
+  for (const dependency of dependencies) {
     const mapped = SECRETS_BY_DEPENDENCY[dependency];
     if (!mapped) {
       throw new Error(
-        `${fn.name}: no deployment secrets for dependency "${dependency}": add it to SECRETS_BY_DEPENDENCY in scripts/lib/stack.ts`,
+        `${owner}: no deployment secrets for dependency "${dependency}": add it to SECRETS_BY_DEPENDENCY in scripts/lib/stack.ts`,
       );
     }
     for (const secret of mapped) secrets.set(secret.secret, secret);
@@ -138,6 +157,21 @@ export const DEPLOYMENT = {
   cpu: { limit: '500m', request: '50m' },
   scale: { min: 1, max: 20 },
 } as const;
+
+/**
+ * What every deployed process is given, whatever it serves (stack.yml, and the compose file's
+ * application services through scripts/lib/compose.ts).
+ */
+export const COMMON_ENVIRONMENT: Readonly<Record<string, string>> = {
+  LOG_LEVEL: `\${LOG_LEVEL:-info}`,
+  JWT_ISSUER: `\${JWT_ISSUER:-${defaults.JWT_ISSUER}}`,
+  JWT_AUDIENCE: `\${JWT_AUDIENCE:-${defaults.JWT_AUDIENCE}}`,
+  // Requests reach a function through the router and the gateway: the client is the first
+  // X-Forwarded-For hop, which the router sets (infra/nginx/nginx.conf).
+  TRUST_PROXY: 'on',
+  REQUEST_TIMEOUT_MS: String(DEPLOYMENT.requestTimeoutMs),
+  BODY_LIMIT_BYTES: String(DEPLOYMENT.bodyLimitBytes),
+};
 
 /**
  * Copied into every function's build context beside its handler folder (faas-cli's
@@ -186,14 +220,7 @@ function functionEntry(fn: AnyFunction) {
       'secureconnect.summary': fn.summary,
     },
     environment: {
-      LOG_LEVEL: `\${LOG_LEVEL:-info}`,
-      JWT_ISSUER: `\${JWT_ISSUER:-${defaults.JWT_ISSUER}}`,
-      JWT_AUDIENCE: `\${JWT_AUDIENCE:-${defaults.JWT_AUDIENCE}}`,
-      // Requests reach a function through the router and the gateway: the client is the first
-      // X-Forwarded-For hop, which the router sets (infra/nginx/nginx.conf).
-      TRUST_PROXY: 'on',
-      REQUEST_TIMEOUT_MS: String(DEPLOYMENT.requestTimeoutMs),
-      BODY_LIMIT_BYTES: String(DEPLOYMENT.bodyLimitBytes),
+      ...COMMON_ENVIRONMENT,
       read_timeout: timeout,
       write_timeout: timeout,
       exec_timeout: timeout,

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   createSecureServer,
@@ -10,12 +8,11 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import * as v from 'valibot';
 import { createLogger, type Logger } from '../observability/logger';
+import { localhostCertificate } from './certificates';
 
 /** A logger that keeps what it writes, so a test can read what a provider logged (and what not). */
 export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
@@ -416,45 +413,6 @@ export interface FakeApns {
   close(): Promise<void>;
 }
 
-/** A self-signed certificate for 127.0.0.1, made once per test process by the `openssl` binary. */
-let certificate: { key: string; cert: string } | undefined;
-function throwawayCertificate(): { key: string; cert: string } {
-  if (certificate !== undefined) return certificate;
-  const directory = mkdtempSync(join(tmpdir(), 'fake-apns-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(directory, 'key.pem'),
-        '-out',
-        join(directory, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
-    certificate = {
-      key: readFileSync(join(directory, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(directory, 'cert.pem'), 'utf8'),
-    };
-    return certificate;
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-  }
-}
-
 const APNS_REASONS: Record<number, string> = {
   429: 'TooManyRequests',
   500: 'InternalServerError',
@@ -483,7 +441,7 @@ export async function startFakeApns(): Promise<FakeApns> {
   const keyId = randomBytes(5).toString('hex').toUpperCase();
   const teamId = randomBytes(5).toString('hex').toUpperCase();
   const topic = 'dev.secureconnect.app';
-  const { key: tlsKey, cert } = throwawayCertificate();
+  const { key: tlsKey, cert } = localhostCertificate();
   const script = new Script();
   const open = new Set<ServerHttp2Session>();
   let sessionCount = 0;

@@ -47,6 +47,31 @@ export interface TestServerOptions {
 }
 
 /**
+ * One request to `baseUrl + path`, as a client sends it: JSON body and bearer token when given.
+ * For servers the test did not boot in-process (a bundle or an image's process).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see TestResponse
+export async function requestUrl<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<TestResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(baseUrl + path, { method, headers, body });
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  const parsed = text && /json/.test(type) ? JSON.parse(text) : text || null;
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/**
  * Boots functions on a real HTTP port against the run's backends (SPEC §11): a fresh PostgreSQL
  * database or PGlite directory, a fresh Redis key prefix or the in-process store, and a real SMTP
  * server capturing mail. Nothing of ours is mocked.
@@ -99,20 +124,7 @@ export async function startTestServer({
       sql: (env.DATABASE_URL ?? database?.url) ? 'postgres' : 'pglite',
       kv: (env.REDIS_URL ?? redisUrl) ? 'redis' : 'memory',
     },
-    async request(method, path, options = {}) {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) {
-        body = JSON.stringify(options.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const response = await fetch(url + path, { method, headers, body });
-      const text = await response.text();
-      const type = response.headers.get('content-type') ?? '';
-      const parsed = text && /json/.test(type) ? JSON.parse(text) : text || null;
-      return { status: response.status, headers: response.headers, body: parsed };
-    },
+    request: (method, path, options) => requestUrl(url, method, path, options),
     async close() {
       // No request may end in a 500, in any test (SPEC §5): bad input is always a 4xx.
       const metrics = await server.platform.metrics.registry.metrics();

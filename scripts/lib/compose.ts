@@ -1,0 +1,123 @@
+import { GATEWAY_DEPENDENCIES } from '@secureconnect/realtime-gateway/server';
+import { type AnyFunction, requiredDependencies } from '@secureconnect/shared/http/define-function';
+import type { Dependency } from '@secureconnect/shared/platform/platform';
+import { stringify } from 'yaml';
+import { COMMON_ENVIRONMENT, ENVIRONMENT_BY_DEPENDENCY, secretsOf } from './stack';
+
+/** Where Docker mounts a compose service's secrets, one file per secret. */
+export const COMPOSE_SECRETS_DIR = '/run/secrets';
+
+/** The generated file docker-compose.production.yml's application services `extends`. */
+export const COMPOSE_APP_FILE = 'infra/compose/app.generated.yml';
+
+/** What `npm run migrate` opens (scripts/migrate.ts): the SQL schema and the message store's. */
+export const MIGRATE_DEPENDENCIES: readonly Dependency[] = ['sql', 'messages'];
+
+/**
+ * Settings that differ from stack.yml's on the single host: the stores are the compose file's own
+ * services, and what stack.yml leaves to the deploying shell is asked of the operator's `.env`
+ * (`${NAME:?…}` stops `docker-compose` with that message when it is unset). `null` leaves a
+ * stack.yml variable out.
+ */
+export const COMPOSE_ENVIRONMENT_BY_DEPENDENCY: Readonly<
+  Record<string, Readonly<Record<string, string | null>>>
+> = {
+  mail: {
+    // Links in account emails, and their sender.
+    PUBLIC_BASE_URL: `\${PUBLIC_BASE_URL:?set PUBLIC_BASE_URL in .env, e.g. https://chat.example.com}`,
+    MAIL_FROM: `\${MAIL_FROM:?set MAIL_FROM in .env, e.g. SecureConnect <no-reply@example.com>}`,
+  },
+  messages: {
+    // Messages and event logs live in the stack's Cassandra (keyspace created by `migrate`).
+    CASSANDRA_CONTACT_POINTS: 'cassandra',
+    CASSANDRA_LOCAL_DC: 'datacenter1',
+    CASSANDRA_USERNAME: 'secureconnect',
+  },
+  blobs: {
+    S3_ENDPOINT: 'http://minio:9000',
+    // Clients upload to and download from MinIO through the router's S3 port (infra/nginx).
+    S3_PUBLIC_ENDPOINT: `\${S3_PUBLIC_ENDPOINT:?set S3_PUBLIC_ENDPOINT in .env, e.g. https://chat.example.com:9443}`,
+  },
+  calls: {
+    LIVEKIT_URL: `\${LIVEKIT_URL:?set LIVEKIT_URL in .env, e.g. wss://chat.example.com:7443}`,
+    LIVEKIT_API_URL: 'http://livekit:7880',
+    TURN_URLS: `\${TURN_URLS:?set TURN_URLS in .env, e.g. turn:chat.example.com:3478,turns:chat.example.com:5349}`,
+  },
+  // No OpenFaaS queue on the single host: the process that stores a message dispatches its push.
+  push: { PUSH_DISPATCH_URL: null },
+};
+
+/**
+ * Secret files read through another secret rather than a variable: DATABASE_URL names the
+ * CockroachDB client certificate (`sslrootcert`, `sslcert`, `sslkey`), made by
+ * scripts/generate-certs.sh.
+ */
+export const COMPOSE_FILES_BY_DEPENDENCY: Readonly<Record<string, readonly string[]>> = {
+  sql: ['cockroach-ca-crt', 'cockroach-client-crt', 'cockroach-client-key'],
+};
+
+/** The application services and the dependencies each opens. */
+export function composeAppServices(functions: AnyFunction[]): Record<string, readonly Dependency[]> {
+  return {
+    api: requiredDependencies(functions),
+    migrate: MIGRATE_DEPENDENCIES,
+    'realtime-gateway': GATEWAY_DEPENDENCIES,
+  };
+}
+
+/** One service's environment and secrets, as stack.yml would give a function with these dependencies. */
+export function composeService(name: string, dependencies: readonly Dependency[]) {
+  const settings: Record<string, string> = {};
+  for (const dependency of dependencies) {
+    const entries = {
+      ...ENVIRONMENT_BY_DEPENDENCY[dependency],
+      ...COMPOSE_ENVIRONMENT_BY_DEPENDENCY[dependency],
+    };
+    for (const [variable, value] of Object.entries(entries)) {
+      // `${NAME:-}`: unset is as intended as empty (the configuration reads both as unset), so
+      // docker-compose need not warn about it.
+      if (value !== null)
+        settings[variable] = value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name) => `\${${name}:-}`);
+    }
+  }
+  const secrets = secretsOf(name, dependencies);
+  const files = dependencies.flatMap((dependency) => COMPOSE_FILES_BY_DEPENDENCY[dependency] ?? []);
+  const sorted = <T>(entries: Array<[string, T]>) => entries.sort(([a], [b]) => a.localeCompare(b));
+  return {
+    environment: {
+      ...COMMON_ENVIRONMENT,
+      ...Object.fromEntries(sorted(Object.entries(settings))),
+      ...Object.fromEntries(
+        sorted(
+          secrets.map(({ secret, variable }) => [`${variable}_FILE`, `${COMPOSE_SECRETS_DIR}/${secret}`]),
+        ),
+      ),
+    },
+    secrets: [...new Set([...secrets.map(({ secret }) => secret), ...files])].sort(),
+  };
+}
+
+/** The generated file as data: one service per application service, to be extended. */
+export function composeAppDocument(functions: AnyFunction[]) {
+  return {
+    version: '3.8',
+    services: Object.fromEntries(
+      Object.entries(composeAppServices(functions)).map(([name, dependencies]) => [
+        name,
+        composeService(name, dependencies),
+      ]),
+    ),
+  };
+}
+
+const HEADER = `# Generated by \`npm run generate\` from the function manifests (functions/*/handler.ts): do not edit.
+# A test (scripts/generated-files.test.ts) fails when this file and the manifests disagree.
+# The environment and secrets of docker-compose.production.yml's application services, derived the
+# way stack.yml's are (scripts/lib/compose.ts): each service there \`extends\` its entry here.
+# Secrets are files under ${COMPOSE_SECRETS_DIR}/, read through NAME_FILE; see docs/operations/secrets-and-keys.md.
+`;
+
+/** The file as written: YAML 1.1, the dialect of docker-compose's parser, so `on` stays a string. */
+export function renderComposeApp(functions: AnyFunction[]): string {
+  return HEADER + stringify(composeAppDocument(functions), { version: '1.1', lineWidth: 0 });
+}
