@@ -19,7 +19,8 @@ import { testKeyPrefix } from '@secureconnect/shared/testing/redis';
 import { startS3Endpoint } from '@secureconnect/shared/testing/s3';
 import { requestUrl as call } from '@secureconnect/shared/testing/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleResult, bundleFunction, bundleManifest, EMBEDDED_ONLY_PACKAGES } from './lib/bundle';
+import { type BundleResult, bundleFunction } from './lib/bundle';
+import { bundleManifest, EMBEDDED_ONLY_PACKAGES } from './lib/bundle-manifest';
 import { ROOT } from './lib/function-catalog';
 
 /** Starts a bundle on PORT=0 (the port comes from its `listening` log line), logging at info. */

@@ -1,11 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GATEWAY_DEPENDENCIES } from '@secureconnect/realtime-gateway/server';
 import { type AnyFunction, requiredDependencies } from '@secureconnect/shared/http/define-function';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import {
+  type BundledPackage,
+  bundledPackages,
+  ENTRY,
+  eagerPackages,
+  importedExternals,
+  LAZY,
+  packageOf,
+} from './bundle-contents';
+import { bundleManifest } from './bundle-manifest';
 import { MIGRATE_DEPENDENCIES } from './compose';
 import { loadFunctions, ROOT } from './function-catalog';
 
@@ -30,25 +39,6 @@ export const EXTERNAL_PACKAGES = [
 ] as const;
 
 /**
- * Externals a production image does not install: they serve only the embedded mode (no
- * DATABASE_URL). The bundle's package.json lists them as optional peers, which
- * `npm install --omit=dev` skips; the entry refuses to start without DATABASE_URL when they are
- * missing rather than failing on the first request.
- */
-export const EMBEDDED_ONLY_PACKAGES: ReadonlySet<string> = new Set(['@electric-sql/pglite', 'kysely-pglite']);
-
-/**
- * Externals only functions declaring a dependency can reach: installed for those, optional peers
- * for the rest (a poll function's image has no cassandra-driver, SPEC §3).
- */
-export const PACKAGES_BY_DEPENDENCY: Readonly<Record<string, readonly string[]>> = {
-  messages: ['cassandra-driver'],
-  blobs: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner'],
-  calls: ['livekit-server-sdk'],
-  ai: ['openai'],
-};
-
-/**
  * Gives the CommonJS dependencies inside an ESM bundle what they expect: `require` (ioredis,
  * pino, nodemailer and pg call it), and `__dirname`/`__filename` (pino's transport and
  * ioredis's friendly error stacks read them).
@@ -61,13 +51,6 @@ export const ESM_REQUIRE_BANNER = [
   'const __filename = __scFileURLToPath(import.meta.url);',
   'const __dirname = __scDirname(__filename);',
 ].join('\n');
-
-export interface BundledPackage {
-  /** npm package name, or `(shared)` / `(function)` for our own sources. */
-  name: string;
-  /** Bytes this package contributes to index.mjs. */
-  bytes: number;
-}
 
 export interface BundleResult {
   name: string;
@@ -108,9 +91,6 @@ export interface BundleEntry {
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-
-/** Esbuild namespace of the generated entry modules (`sc-entry:<dir>/<file>`). */
-const ENTRY = 'sc-entry';
 
 /**
  * Bundles one function into `<outDir>/<name>/index.mjs` (+ `.map`, + a `package.json` listing the
@@ -327,8 +307,6 @@ async function functionEntry(name: string, root: string): Promise<BundleEntry> {
   };
 }
 
-const LAZY = 'lazy-external';
-
 function installedManifest(
   name: string,
   root: string,
@@ -375,123 +353,8 @@ function lazyExternals(root: string): Plugin {
   };
 }
 
-/** The package an import specifier belongs to: `@scope/name/sub` → `@scope/name`. */
-export function packageOf(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
-}
-
-/** Node built-ins, and esbuild's own `<runtime>` helpers, which are no package. */
-function isBuiltin(specifier: string): boolean {
-  return (
-    specifier.startsWith('<') ||
-    specifier.startsWith('node:') ||
-    builtinModules.includes(specifier.split('/')[0] ?? specifier)
-  );
-}
-
-function outputOf(metafile: Metafile, root: string, file: string) {
-  const output = metafile.outputs[relative(root, file)];
-  if (!output) throw new Error(`esbuild metafile has no output for ${file}`);
-  return output;
-}
-
-function importedExternals(metafile: Metafile, root: string, file: string): string[] {
-  const packages = outputOf(metafile, root, file)
-    .imports.filter((entry) => entry.external && !isBuiltin(entry.path))
-    .map((entry) => packageOf(entry.path));
-  return [...new Set(packages)].sort();
-}
-
 async function externalVersions(packages: string[], root: string): Promise<Record<string, string>> {
   // Not installed here (an optional driver such as pg-native): the bundle only requires it behind
   // a code path we never take, so any version is acceptable.
   return Object.fromEntries(packages.map((name) => [name, installedManifest(name, root)?.version ?? '*']));
-}
-
-/**
- * The package.json written beside index.mjs. Required externals are `dependencies` (pinned to the
- * versions this build was tested with); embedded-only ones, uninstalled optional ones and those
- * of dependencies the function does not declare are optional peers, which
- * `npm install --omit=dev` does not install.
- */
-export function bundleManifest(name: string, externals: Record<string, string>, uses: readonly string[]) {
-  const conditional = new Map<string, boolean>();
-  for (const [dependency, packages] of Object.entries(PACKAGES_BY_DEPENDENCY)) {
-    for (const pkg of packages)
-      conditional.set(pkg, (conditional.get(pkg) ?? false) || uses.includes(dependency));
-  }
-  const dependencies: Record<string, string> = {};
-  const peerDependencies: Record<string, string> = {};
-  for (const [pkg, version] of Object.entries(externals)) {
-    const optional = EMBEDDED_ONLY_PACKAGES.has(pkg) || version === '*' || conditional.get(pkg) === false;
-    (optional ? peerDependencies : dependencies)[pkg] = version;
-  }
-  const peers = Object.keys(peerDependencies);
-  return {
-    name: `@secureconnect/bundle-${name}`,
-    version: '0.0.0',
-    private: true,
-    type: 'module',
-    main: 'index.mjs',
-    dependencies,
-    ...(peers.length > 0
-      ? {
-          peerDependencies,
-          peerDependenciesMeta: Object.fromEntries(peers.map((pkg) => [pkg, { optional: true }])),
-        }
-      : {}),
-  };
-}
-
-/** The package (or `(shared)` / `(function)`) an esbuild input path belongs to. */
-function inputPackage(path: string): string {
-  if (path.startsWith(`${LAZY}:`)) return packageOf(path.slice(LAZY.length + 1));
-  if (path.startsWith(`${ENTRY}:`)) return '(entry)';
-  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(path);
-  return match?.[1] ?? (path.includes('shared/src/') ? '(shared)' : '(function)');
-}
-
-function eagerPackages(metafile: Metafile, root: string, file: string): string[] {
-  const output = outputOf(metafile, root, file);
-  const entry = output.entryPoint;
-  if (!entry) throw new Error(`esbuild metafile has no entry point for ${file}`);
-  const packages = new Set<string>();
-  // An ESM bundle hoists every static `import` of an external to its top, so those load at
-  // start-up wherever in the bundle they were written.
-  for (const path of Object.keys(output.inputs)) {
-    for (const edge of metafile.inputs[path]?.imports ?? []) {
-      if (edge.external && edge.kind === 'import-statement' && !isBuiltin(edge.path))
-        packages.add(packageOf(edge.path));
-    }
-  }
-  const seen = new Set<string>([entry]);
-  const queue = [entry];
-  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
-    if (!path.startsWith('<') && !path.startsWith(`${ENTRY}:`)) packages.add(inputPackage(path));
-    for (const edge of metafile.inputs[path]?.imports ?? []) {
-      if (edge.kind !== 'import-statement' && edge.kind !== 'require-call') continue;
-      if (edge.external) {
-        if (!isBuiltin(edge.path)) packages.add(packageOf(edge.path));
-      } else if (!seen.has(edge.path)) {
-        seen.add(edge.path);
-        queue.push(edge.path);
-      }
-    }
-  }
-  return [...packages].sort();
-}
-
-/** Bytes in index.mjs per npm package (the last `node_modules/<pkg>` of each input path). */
-function bundledPackages(metafile: Metafile, root: string, file: string): BundledPackage[] {
-  const sizes = new Map<string, number>();
-  for (const [path, input] of Object.entries(outputOf(metafile, root, file).inputs)) {
-    if (path.startsWith('<') || path.startsWith(`${LAZY}:`) || path.startsWith(`${ENTRY}:`)) continue;
-    const name = inputPackage(path);
-    sizes.set(name, (sizes.get(name) ?? 0) + input.bytesInOutput);
-  }
-  return [...sizes]
-    .map(([name, bytes]) => ({ name, bytes }))
-    .filter(({ bytes }) => bytes > 0)
-    .sort((a, b) => b.bytes - a.bytes);
 }

@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RealtimeClient } from '@secureconnect/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type FakeFcm, startFakeFcm } from '../../shared/src/testing/fake-fcm';
 import { metricValue } from '../../shared/src/testing/observability';
-import { type FakeFcm, startFakeFcm } from '../../shared/src/testing/push-servers';
 import type { TestServer } from '../../shared/src/testing/test-server';
 import {
   connectRealtime,

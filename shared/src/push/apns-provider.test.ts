@@ -4,7 +4,8 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env';
 import { createLogger } from '../observability/logger';
-import { capturingLogger, type FakeApns, startFakeApns } from '../testing/push-servers';
+import { type FakeApns, startFakeApns } from '../testing/fake-apns';
+import { capturingLogger } from '../testing/push-outcomes';
 import { ApnsProvider, type ApnsProviderOptions } from './apns-provider';
 import type { PushMessage } from './push-provider';
 

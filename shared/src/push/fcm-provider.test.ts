@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env';
 import { createLogger } from '../observability/logger';
-import { capturingLogger, type FakeFcm, generateServiceAccount, startFakeFcm } from '../testing/push-servers';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../testing/fake-fcm';
+import { capturingLogger } from '../testing/push-outcomes';
 import { FcmProvider } from './fcm-provider';
 import type { PushMessage } from './push-provider';
 

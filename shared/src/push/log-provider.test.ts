@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capturingLogger } from '../testing/push-servers';
+import { capturingLogger } from '../testing/push-outcomes';
 import { LogPushProvider } from './log-provider';
 
 describe('log provider (embedded mode)', () => {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../observability/logger';
-import { type FakeApns, type FakeFcm, startFakeApns, startFakeFcm } from '../testing/push-servers';
+import { type FakeApns, startFakeApns } from '../testing/fake-apns';
+import { type FakeFcm, startFakeFcm } from '../testing/fake-fcm';
 import { openPushProviders } from './open-push-providers';
 
 const logger = createLogger({ level: 'silent', service: 'test' });
