@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyFunction } from '@secureconnect/shared/http/define-function';
 import { COMPOSE_APP_FILE, renderComposeApp } from './compose';
+import { EDGE_ROUTES_FILE, renderEdgeRoutes } from './edge-routes';
 import { renderFunctionTargets } from './prometheus';
 import { renderRoutes } from './routes';
 import { renderStack } from './stack';
@@ -14,6 +15,7 @@ export const GENERATED_FILES = [
   'infra/nginx/routes.conf',
   'infra/prometheus/functions.json',
   COMPOSE_APP_FILE,
+  EDGE_ROUTES_FILE,
 ] as const;
 
 /** Folder names under `<root>/functions/` that hold a handler.ts, sorted. */
@@ -48,6 +50,7 @@ export function generatedContents(
     'infra/nginx/routes.conf': renderRoutes(functions),
     'infra/prometheus/functions.json': renderFunctionTargets(functions),
     [COMPOSE_APP_FILE]: renderComposeApp(functions),
+    [EDGE_ROUTES_FILE]: renderEdgeRoutes(functions),
   };
 }
 

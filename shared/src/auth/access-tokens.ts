@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { type CryptoKey, errors, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import type { UserRole } from '../db/schema';
 import { unauthorized } from '../errors/problem';
-import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys';
+import { SIGNING_ALGORITHM } from './public-keys';
+import type { SigningKeys } from './signing-keys';
 
 /** RFC 9068 `typ` header value: marks the JWT as an access token, so no other JWT passes for one. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -115,7 +115,7 @@ export class AccessTokens {
     const token = await new SignJWT({ sid: sessionId, role })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: keyId })
       .setSubject(userId)
-      .setJti(randomUUID())
+      .setJti(crypto.randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + this.#ttlSeconds)
       .setIssuer(this.#issuer)

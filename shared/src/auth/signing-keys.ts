@@ -1,19 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  type CryptoKey,
-  calculateJwkThumbprint,
-  exportJWK,
-  exportPKCS8,
-  generateKeyPair,
-  importPKCS8,
-  importSPKI,
-} from 'jose';
+import { type CryptoKey, exportPKCS8, generateKeyPair, importPKCS8 } from 'jose';
 import { readOrCreateSecretFile } from '../config/embedded-secret';
-import { ConfigError } from '../config/env';
+import { ConfigError } from '../errors/config-error';
+import { importPublicKey, importPublicKeys, SIGNING_ALGORITHM, thumbprint } from './public-keys';
 
-/** The only signature algorithm access tokens use: EdDSA over Ed25519 (RFC 8037). */
-export const SIGNING_ALGORITHM = 'EdDSA';
+export { SIGNING_ALGORITHM };
 
 /**
  * The key material a process holds. `privateKey` is present only where tokens are issued: the auth
@@ -86,24 +78,6 @@ export async function loadSigningKeys(options: LoadSigningKeysOptions): Promise<
   return needPrivateKey ? { verificationKeys, privateKey, keyId } : { verificationKeys, keyId };
 }
 
-const PUBLIC_KEY_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
-
-/** Each public key of JWT_PUBLIC_KEY by its thumbprint, in the order given. */
-async function importPublicKeys(pems: string): Promise<Array<[string, CryptoKey]>> {
-  const blocks = pems.match(PUBLIC_KEY_PEM) ?? [];
-  if (blocks.length === 0)
-    throw new ConfigError('JWT_PUBLIC_KEY: must be an Ed25519 public key in SPKI PEM form');
-  return Promise.all(
-    blocks.map(async (pem, index): Promise<[string, CryptoKey]> => {
-      const key = await importPublicKey(
-        pem,
-        blocks.length > 1 ? `JWT_PUBLIC_KEY (key ${index + 1})` : 'JWT_PUBLIC_KEY',
-      );
-      return [await thumbprint(key), key];
-    }),
-  );
-}
-
 async function readOrCreateEmbeddedKey(path: string): Promise<string> {
   try {
     const pem = await readOrCreateSecretFile(path, async () => {
@@ -130,18 +104,6 @@ async function importPrivateKey(pem: string, source: string): Promise<CryptoKey>
   }
 }
 
-async function importPublicKey(pem: string, source: string): Promise<CryptoKey> {
-  try {
-    return await importSPKI(pem, SIGNING_ALGORITHM, { extractable: true });
-  } catch {
-    throw new ConfigError(`${source}: must be an Ed25519 public key in SPKI PEM form`);
-  }
-}
-
 function publicPemOf(privateKeyPem: string): string {
   return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-async function thumbprint(publicKey: CryptoKey): Promise<string> {
-  return calculateJwkThumbprint(await exportJWK(publicKey));
 }

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { ConfigError } from '../errors/config-error';
 
-/**
- * Thrown when the environment does not describe a runnable configuration.
- * Entry points print `message` as one line and exit(1): never a stack trace, never a crash loop.
- */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   v.optional(

@@ -3,7 +3,8 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
-import { forbidden, ProblemError, unauthorized } from '../errors/problem';
+import { bearerToken } from '../auth/bearer-token';
+import { forbidden, ProblemError } from '../errors/problem';
 import type { Platform } from '../platform/platform';
 import type { AppEnv } from './app-env';
 import { bodySizeLimit } from './body-size-limit';
@@ -23,12 +24,6 @@ export interface AppOptions {
    * They must bound their bodies themselves.
    */
   streamingRoutes?: Hono<AppEnv>[];
-}
-
-function bearerToken(header: string | undefined): string {
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match?.[1]) throw unauthorized();
-  return match[1];
 }
 
 /** A regular expression for a function's paths, used only to answer 405 for a known path. */

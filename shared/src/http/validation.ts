@@ -38,7 +38,8 @@ function check<S extends AnySchema>(location: string, schema: S, input: unknown)
   throw badRequest(`The request ${location} is invalid: ${errors.map((e) => e.field).join(', ')}.`, errors);
 }
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+/** `application/json` and its structured-syntax relatives (`application/merge-patch+json`…). */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
 async function readJsonBody(c: Context): Promise<unknown> {
   const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
