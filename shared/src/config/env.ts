@@ -1,83 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { ConfigError } from '../errors/config-error';
+import { flag, integer, list, listOf, parseSettings, rateLimit, url } from './fields';
 
 export { ConfigError };
-
-const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.trim(),
-      v.regex(/^\d+$/, 'must be a whole number'),
-      v.transform(Number),
-      v.minValue(min, `must be at least ${min}`),
-      v.maxValue(max, `must be at most ${max}`),
-    ),
-    String(fallback),
-  );
-
-const flag = (fallback: 'on' | 'off') =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.trim(),
-      v.toLowerCase(),
-      v.picklist(['on', 'off', 'true', 'false', '1', '0'], 'must be on or off'),
-      v.transform((value) => ['on', 'true', '1'].includes(value)),
-    ),
-    fallback,
-  );
-
-const url = (protocols: string[]) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.trim(),
-      v.url('must be a URL'),
-      v.check(
-        (value) => protocols.includes(new URL(value).protocol),
-        `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`,
-      ),
-    ),
-  );
-
-/** `a, b,c` → `['a', 'b', 'c']`. */
-const commaSeparated = v.transform((value: string) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-);
-
-/** A comma-separated list whose items each pass `item`, described by `message`; empty by default. */
-const listOf = (item: (value: string) => boolean, message: string, fallback = '') =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      commaSeparated,
-      v.check((items) => items.every(item), message),
-    ),
-    fallback,
-  );
-
-const list = listOf(() => true, '');
-
-/** `points/seconds`, e.g. `10/60` allows 10 attempts per minute. */
-const rateLimit = (fallback: string) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.trim(),
-      v.regex(/^\d+\/\d+$/, 'must look like points/seconds, e.g. 10/60'),
-      v.transform((value) => {
-        const [points, seconds] = value.split('/').map(Number) as [number, number];
-        return { points, durationSeconds: seconds };
-      }),
-      v.check(({ points, durationSeconds }) => points > 0 && durationSeconds > 0, 'must be positive'),
-    ),
-    fallback,
-  );
 
 export const EnvSchema = v.object({
   NODE_ENV: v.optional(v.picklist(['development', 'production', 'test']), 'development'),
@@ -315,16 +241,5 @@ function resolveSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | und
  * const config = loadConfig(); // throws ConfigError("PORT: must be a whole number (got \"abc\")")
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const source = resolveSecretFiles(env);
-  const known = Object.fromEntries(Object.keys(EnvSchema.entries).map((key) => [key, source[key]]));
-  const result = v.safeParse(ConfigSchema, known);
-  if (result.success) return result.output;
-  const issue = result.issues[0];
-  const name = issue.path?.[0]?.key ?? 'configuration';
-  const given = known[String(name)];
-  const shown =
-    SECRET_NAMES.includes(name as (typeof SECRET_NAMES)[number]) || given === undefined
-      ? ''
-      : ` (got ${JSON.stringify(given)})`;
-  throw new ConfigError(`${String(name)}: ${issue.message}${shown}`);
+  return parseSettings(ConfigSchema, Object.keys(EnvSchema.entries), resolveSecretFiles(env), SECRET_NAMES);
 }
